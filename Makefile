@@ -1,0 +1,49 @@
+# MADV_PT_RECLAIM: entry points. Each target runs one harness script;
+# the scripts say what they do at their top. See README.md.
+#
+#   make demo  [ARCH=x86_64|s390x]          the feature in a booted kernel
+#   make check                              every test, both arches
+#   make run   ARCH=.. PROG=path [ARGS=..]  boot and run a static binary
+#                [FILES="DEST=SRC ..."] [RUN_TIMEOUT=secs]
+#   make build [ARCH=..]                    build a test kernel
+#   make tree / make export                 edit round trip (build/src)
+#   make install / make base / make clean
+
+ARCH ?= x86_64
+H := harness
+
+.PHONY: all demo check run build install base tree export selftests clean
+all:
+	@sed -n '/^#   make/s/^#   //p' Makefile
+
+install:
+	@$(H)/install.sh
+
+base: install
+	@$(H)/base.sh
+
+tree: base
+	@echo "edit and commit in build/src (a git tree: tag 'base' + the overlay);"
+	@echo "'make build' builds it as it is; 'make export' writes it back to the overlay"
+
+export:
+	@$(H)/export.sh
+
+build: base
+	@$(H)/build.sh $(ARCH)
+
+selftests: build
+	@$(H)/selftests.sh $(ARCH)
+
+run: build
+	@test -n "$(PROG)" || { echo "usage: make run ARCH=x86_64|s390x PROG=path [ARGS=..]" >&2; exit 2; }
+	@FILES="$(FILES)" $(H)/run.sh $(ARCH) $(PROG) $(ARGS)
+
+demo: build
+	@$(H)/demo.sh $(ARCH)
+
+check: base
+	@$(H)/check.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,44 @@
+#!/bin/bash
+# usage: harness/boot.sh ARCH INITRAMFS LOG [SECONDS]
+#
+# Boot the ARCH test kernel with INITRAMFS in QEMU (TCG) and save the
+# console to LOG. The console is shown from the line "init: start" on
+# (everything with VERBOSE=1). The run is killed after SECONDS (default:
+# BOOT_TIMEOUT of harness/arch/ARCH.conf); a run that did not reach
+# "init: done" (hang, panic, crash) fails and prints the console tail.
+# Exit status: that of the guest's last run, or 1 when the guest did not
+# finish.
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 3 ] && [ $# -le 4 ] || die "usage: $me ARCH INITRAMFS LOG [SECONDS]"
+load_arch "$1"
+initramfs=$2
+log=$3
+secs=${4:-$BOOT_TIMEOUT}
+kernel=$KBUILD/$KERNEL_IMAGE
+qemu=qemu-system-$QEMU_ARCH
+need_cmd "$qemu" "qemu-system-$( [ "$QEMU_ARCH" = x86_64 ] && echo x86 || echo misc)"
+[ -f "$kernel" ] || die "$kernel not found; run 'make build ARCH=$ARCH'"
+[ -f "$initramfs" ] || die "$initramfs not found"
+
+# shellcheck disable=SC2206
+cmd=($qemu $QEMU_ARGS -nographic -no-reboot -kernel "$kernel"
+     -initrd "$initramfs" -append "$CMDLINE ${EXTRA_CMDLINE:-}")
+info "$ARCH: ${cmd[*]}"
+timeout -k 5 "$secs" "${cmd[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$log" |
+	if [ "${VERBOSE:-0}" = 1 ]; then cat; else sed -n '/^init: start$/,$p'; fi
+rc=${PIPESTATUS[0]}
+
+done_line=$(grep -a '^init: done: ' "$log" | tail -n 1 || true)
+if [ -z "$done_line" ]; then
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		why="timed out after $secs s (hang?)"
+	else
+		why="QEMU exited with status $rc before init finished (panic or crash?)"
+	fi
+	echo "----- last 40 console lines ($log) -----" >&2
+	tail -n 40 "$log" >&2
+	echo "-----" >&2
+	die "$ARCH: guest did not finish: $why"
+fi
+exit "${done_line##* }"

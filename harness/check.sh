@@ -1,0 +1,73 @@
+#!/bin/bash
+# usage: harness/check.sh
+#
+# Run every test: the harness's own tests (harness/tests/*.sh), then for
+# each arch (CHECK_ARCHES, default "x86_64 s390x") build the kernel and
+# the mm selftests, boot, run the list harness/selftests/*.tests and judge
+# the console (harness/verdict.sh). Goes on after a failure; prints the
+# skipped count, then, last, "N passed, N failed" summed over everything.
+# Exits 1 when anything failed.
+. "$(dirname "$0")/lib.sh"
+
+archs=${CHECK_ARCHES:-x86_64 s390x}
+pass=0 fail=0 skip=0
+t0=$(date +%s)
+
+elapsed() {
+	echo "$(( $(date +%s) - $1 )) s"
+}
+
+# tests LIST ARCH: the lines of LIST for ARCH ("[arch] " prefixes).
+tests_for() {
+	sed -n -e "s/^\[$2\] //p" -e '/^\[/d' -e 'p' "$1"
+}
+
+# Harness self-tests: one verdict each, from the exit status.
+for t in "$HARNESS"/tests/*.sh; do
+	[ -e "$t" ] || continue
+	name=harness/tests/$(basename "$t")
+	s=$(date +%s)
+	if "$t"; then
+		echo "ok: $name ($(elapsed "$s"))"
+		pass=$((pass + 1))
+	else
+		echo "FAILED: $name ($(elapsed "$s"))"
+		fail=$((fail + 1))
+	fi
+done
+
+for arch in $archs; do
+	load_arch "$arch"
+	dir=$BUILD/$arch/check
+	mkdir -p "$dir"
+	s=$(date +%s)
+	if ! "$HARNESS/build.sh" "$arch" || ! "$HARNESS/selftests.sh" "$arch"; then
+		echo "FAILED: $arch: build (see above)"
+		fail=$((fail + 1))
+		continue
+	fi
+	info "$arch: kernel and selftests ready after $(elapsed "$s")"
+	{
+		echo "ktap"
+		echo "swap 512"
+		for list in "$HARNESS"/selftests/*.tests; do
+			tests_for "$list" "$arch"
+		done
+	} > "$dir/init.tests"
+	"$HARNESS/initramfs.sh" "$arch" "$dir/initramfs.cpio.gz" "$dir/init.tests" \
+		"/t=$BUILD/$arch/selftests"
+	s=$(date +%s)
+	"$HARNESS/boot.sh" "$arch" "$dir/initramfs.cpio.gz" "$dir/console.log" \
+		"${CHECK_TIMEOUT:-2400}" > "$dir/progress.log" || true
+	info "$arch: guest ran for $(elapsed "$s") (console: $dir/console.log)"
+	out=$("$HARNESS/verdict.sh" "$arch" "$dir/console.log" 2>&1) || true
+	printf '%s\n' "$out" | grep -v '^verdict '
+	read -r _ p f k <<<"$(printf '%s\n' "$out" | grep '^verdict ' | tail -n 1)"
+	pass=$((pass + ${p:-0}))
+	fail=$((fail + ${f:-1}))
+	skip=$((skip + ${k:-0}))
+done
+
+echo "all done in $(elapsed "$t0"); $skip skipped (reasons: the '# SKIP' lines in build/*/check/console.log)"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,42 @@
+#!/bin/bash
+# usage: harness/install.sh
+#
+# Install with apt-get the Debian packages the harness needs, when they
+# are missing. Needs root for that; says which packages when it is not,
+# and which package apt cannot provide when one is missing from the
+# archive. (Never install gcc-multilib: it removes the s390x cross
+# compiler.)
+. "$(dirname "$0")/lib.sh"
+
+read_base
+PACKAGES="$PACKAGE
+	make gcc libc6-dev git patch binutils python3 xz-utils rsync ccache
+	flex bison bc cpio kmod libelf-dev libssl-dev dwarves
+	qemu-system-x86 qemu-system-misc
+	gcc-s390x-linux-gnu libc6-dev-s390x-cross
+	libnuma-dev libcap-dev"
+
+missing=
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	die "missing packages:$missing; run as root, or: sudo apt-get install$missing"
+fi
+mkdir -p "$BUILD"
+info "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >"$BUILD/apt.log" 2>&1 || { tail -5 "$BUILD/apt.log" >&2; die "apt-get update failed; see $BUILD/apt.log"; }
+# shellcheck disable=SC2086
+if ! apt-get install -y -q --no-install-recommends $missing >>"$BUILD/apt.log" 2>&1; then
+	for p in $missing; do
+		if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+			die "package $p is not available from the configured apt sources (/etc/apt/sources.list*); the harness needs it"
+		fi
+	done
+	tail -5 "$BUILD/apt.log" >&2
+	die "apt-get install$missing failed; see $BUILD/apt.log"
+fi

@@ -1,0 +1,100 @@
+# shellcheck shell=bash
+# Common helpers for the harness scripts. Source it; do not run it.
+#
+# Every failure goes through die(): one line naming what failed, where,
+# and what to do about it.
+
+set -eu
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HARNESS=$TOP/harness
+# All generated files live under $BUILD; nothing is written elsewhere in
+# the repository.
+BUILD=${BUILD:-$TOP/build}
+# The patched kernel source tree (a git repository: commit "base" is the
+# pristine tarball, commit "overlay" is base + this repository's overlay).
+SRC=${SRC:-$BUILD/src}
+# Where the overlay lives: the repository itself by default.
+OVERLAY=${OVERLAY:-$TOP}
+
+me=$(basename "$0")
+
+die() {
+	echo "$me: error: $*" >&2
+	exit 1
+}
+
+warn() {
+	echo "$me: warning: $*" >&2
+}
+
+info() {
+	echo "$me: $*" >&2
+}
+
+# need_cmd CMD PACKAGE: fail with the package to install when CMD is missing.
+need_cmd() {
+	command -v "$1" >/dev/null 2>&1 ||
+		die "command '$1' not found; run 'make install' (package $2)"
+}
+
+# read_base: load BASE into PACKAGE, DEB_VERSION, KERNEL_VERSION, TARBALL.
+BASE_FILE=${BASE_FILE:-$TOP/BASE}
+read_base() {
+	local key
+	[ -f "$BASE_FILE" ] || die "$BASE_FILE is missing; it records the base kernel"
+	# shellcheck source=/dev/null
+	. "$BASE_FILE"
+	for key in PACKAGE DEB_VERSION KERNEL_VERSION TARBALL; do
+		[ -n "${!key:-}" ] || die "$BASE_FILE: $key is not set"
+	done
+}
+
+# load_arch ARCH: source harness/arch/ARCH.conf and check every key is set.
+ARCH_KEYS="LINUX_ARCH CROSS_COMPILE KCONFIG_FRAGMENTS KERNEL_IMAGE QEMU_ARCH QEMU_ARGS CMDLINE BOOT_TIMEOUT CC_USER"
+load_arch() {
+	local arch=$1 conf key
+	conf=$HARNESS/arch/$arch.conf
+	if [ ! -f "$conf" ]; then
+		die "unknown ARCH '$arch'; known: $(cd "$HARNESS/arch" && ls -- *.conf | sed 's/\.conf$//' | tr '\n' ' ')"
+	fi
+	for key in $ARCH_KEYS; do
+		unset "$key"
+	done
+	# shellcheck source=/dev/null
+	. "$conf"
+	for key in $ARCH_KEYS; do
+		[ "${!key+set}" = set ] || die "$conf: key $key is missing"
+	done
+	ARCH=$arch
+	KBUILD=$BUILD/$ARCH/kernel
+}
+
+# kmake ARGS: make in the kernel tree for $ARCH (after load_arch), into
+# $KBUILD, through ccache.
+kmake() {
+	make -C "$SRC" O="$KBUILD" ARCH="$LINUX_ARCH" \
+		CROSS_COMPILE="$CROSS_COMPILE" \
+		CC="ccache ${CROSS_COMPILE}gcc" HOSTCC="ccache gcc" \
+		KBUILD_BUILD_USER=harness KBUILD_BUILD_HOST=pt-reclaim \
+		"$@"
+}
+
+# overlay_files: list the overlay's files, relative to $OVERLAY. The
+# overlay is every file below a top-level directory that also exists in
+# the kernel tree (mm/, include/, tools/, ...); top-level files (README,
+# Makefile, BASE) and harness/ are not part of it.
+overlay_files() {
+	local d
+	for d in "$OVERLAY"/*/; do
+		d=$(basename "$d")
+		[ -d "$SRC/$d" ] || continue
+		(cd "$OVERLAY" && find "$d" -type f) 
+	done | LC_ALL=C sort
+}
+
+# overlay_hash: one hash over the overlay's file names and contents.
+overlay_hash() {
+	(cd "$OVERLAY" && overlay_files | xargs -r -d '\n' sha256sum) |
+		sha256sum | cut -d' ' -f1
+}

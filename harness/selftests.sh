@@ -1,0 +1,50 @@
+#!/bin/bash
+# usage: harness/selftests.sh ARCH
+#
+# Build the mm selftests (tools/testing/selftests/mm) of $SRC statically
+# for ARCH into build/ARCH/selftests, against the test kernel's UAPI
+# headers. The selftests build writes local_config.{h,mk} into its source
+# directory and does not redo it per arch, so each arch builds in its own
+# copy of tools/. A binary that fails to build is reported, not hidden:
+# its run in the guest then fails.
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 1 ] || die "usage: $me ARCH"
+load_arch "$1"
+[ -f "$KBUILD/$KERNEL_IMAGE" ] || die "$ARCH kernel not built; run 'make build ARCH=$ARCH'"
+need_cmd rsync rsync
+
+out=$BUILD/$ARCH/selftests
+copy=$BUILD/$ARCH/selftests-src
+log=$BUILD/$ARCH/selftests.log
+mkdir -p "$out" "$copy/mm" "$copy/lib"
+
+kmake -s headers >"$log" 2>&1 || die "$ARCH: make headers failed; see $log"
+rsync -a --delete "$SRC/tools/" "$copy/tools/"
+cp -p "$SRC/mm/gup_test.h" "$copy/mm/"
+cp -p "$SRC/lib/test_hmm_uapi.h" "$copy/lib/"
+
+info "$ARCH: building mm selftests into $out (log: $log)"
+rc=0
+make -C "$copy/tools/testing/selftests/mm" -k -j"$(nproc)" \
+	CROSS_COMPILE="$CROSS_COMPILE" CC="ccache ${CROSS_COMPILE}gcc" \
+	EXTRA_CFLAGS="-static -DKSFT_SKIP=4" USERLDFLAGS=-static \
+	KHDR_INCLUDES="-isystem $KBUILD/usr/include" OUTPUT="$out" \
+	>>"$log" 2>&1 || rc=$?
+
+# Name the binaries that did not build.
+missing=
+for t in $(make -s -C "$copy/tools/testing/selftests/mm" OUTPUT="$out" \
+		CROSS_COMPILE="$CROSS_COMPILE" -f Makefile -f - print-gen <<'MK' 2>/dev/null
+print-gen:
+	@echo $(notdir $(TEST_GEN_FILES) $(TEST_GEN_PROGS))
+MK
+	); do
+	[ -x "$out/$t" ] || missing="$missing $t"
+done
+if [ -n "$missing" ]; then
+	warn "$ARCH: not built (see $log):$missing"
+elif [ "$rc" -ne 0 ]; then
+	die "$ARCH: mm selftests build failed; see $log"
+fi
+info "$ARCH: $(find "$out" -maxdepth 1 -type f -perm -u+x | wc -l) mm selftest binaries in $out"

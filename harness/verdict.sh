@@ -1,0 +1,85 @@
+#!/bin/bash
+# usage: harness/verdict.sh LABEL LOG
+#
+# Judge a guest console log saved by harness/boot.sh:
+#  - KUnit suites printed by the kernel before init started, and the
+#    KTAP document printed by init, are each counted with the kernel's
+#    own parser (tools/testing/kunit/kunit.py parse);
+#  - a kernel report anywhere in the log (BUG, WARNING, Oops, panic,
+#    KASAN, UBSAN, lockdep, RCU stall, hung task) is a failure even when
+#    every test passed;
+#  - a log without "init: done" (hang, panic) is a failure.
+# Prints "LABEL: P passed, F failed, S skipped" and, last, the line
+# "verdict P F S" for harness/check.sh. Exits 1 when F > 0.
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 2 ] || die "usage: $me LABEL LOG"
+label=$1
+log=$2
+[ -f "$log" ] || die "$log not found"
+kunit=$SRC/tools/testing/kunit/kunit.py
+[ -f "$kunit" ] || die "$kunit not found; run 'make base'"
+
+pass=0 fail=0 skip=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# count FILE WHAT: add the KTAP results in FILE to the totals.
+count() {
+	local out summary n
+	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$kunit" parse "$1" 2>&1) || true
+	summary=$(printf '%s\n' "$out" | grep -a 'Testing complete\. Ran' | tail -n 1)
+	if [ -z "$summary" ]; then
+		printf '%s\n' "$out" | tail -n 20 >&2
+		echo "$label: $2: kunit.py parse found no results" >&2
+		fail=$((fail + 1))
+		return
+	fi
+	# Show what failed, as the parser reports it.
+	printf '%s\n' "$out" | grep -aE '\[(FAILED|CRASHED|ERROR)\]' | sed "s/^/$label: /" >&2 || true
+	for key in passed failed crashed skipped errors; do
+		n=$(printf '%s\n' "$summary" | grep -oE "$key: [0-9]+" | grep -oE '[0-9]+' || echo 0)
+		case $key in
+		passed) pass=$((pass + n)) ;;
+		skipped) skip=$((skip + n)) ;;
+		*) fail=$((fail + n)) ;;
+		esac
+	done
+}
+
+# The kernel's part (KUnit at boot) and init's part of the log.
+sed -n '/^init: start$/q;p' "$log" > "$tmp/kernel"
+sed -n '/^init: start$/,$p' "$log" > "$tmp/init"
+if grep -qa 'KTAP version' "$tmp/kernel"; then
+	count "$tmp/kernel" "KUnit"
+fi
+if grep -qa '^KTAP version' "$tmp/init"; then
+	count "$tmp/init" "tests"
+fi
+
+done_line=$(grep -a '^init: done: ' "$log" | tail -n 1 || true)
+if [ -z "$done_line" ]; then
+	echo "$label: the guest did not finish (see $log)" >&2
+	fail=$((fail + 1))
+else
+	# init counts runs by exit status; a run that failed without a
+	# "not ok" the parser saw still fails.
+	init_failed=$(echo "$done_line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	if [ "$init_failed" -gt 0 ] && [ "$fail" -eq 0 ]; then
+		echo "$label: init reports $init_failed failed runs" >&2
+		fail=$init_failed
+	fi
+fi
+
+# Kernel reports: at the start of a line (after an optional printk
+# timestamp), or the cut-here banner anywhere.
+reports='^(\[ *[0-9.]+\] )?(BUG:|WARNING:|Oops|Kernel panic|kernel BUG|KASAN:|UBSAN:|INFO: task .* blocked|(rcu: )?INFO: rcu|general protection fault|Unable to handle kernel)|-+\[ cut here \]-+'
+if grep -aqE "$reports" "$log"; then
+	echo "$label: kernel report in $log:" >&2
+	grep -aE -A3 "$reports" "$log" | head -n 30 >&2
+	fail=$((fail + 1))
+fi
+
+echo "$label: $pass passed, $fail failed, $skip skipped"
+echo "verdict $pass $fail $skip"
+[ "$fail" -eq 0 ]
