@@ -1,12 +1,12 @@
 #!/bin/bash
 # usage: harness/check.sh
 #
-# Run every test: the harness's own tests (harness/tests/*.sh), then for
-# each arch (CHECK_ARCHES, default "x86_64 s390x") build the kernel and
-# the mm selftests, boot, run the list harness/selftests/*.tests and judge
-# the console (harness/verdict.sh). Goes on after a failure; prints the
-# skipped count, then, last, "N passed, N failed" summed over everything.
-# Exits 1 when anything failed.
+# Run every test: for each arch (CHECK_ARCHES, default "x86_64 s390x")
+# build the kernel and the mm selftests, boot, run the list
+# harness/selftests/*.tests and judge the console (harness/verdict.sh);
+# then the harness's own tests (harness/tests/*.sh). Goes on after a
+# failure; prints the skipped count, then, last, "N passed, N failed"
+# summed over everything. Exits 1 when anything failed.
 . "$(dirname "$0")/lib.sh"
 
 archs=${CHECK_ARCHES:-x86_64 s390x}
@@ -19,22 +19,8 @@ elapsed() {
 
 # tests LIST ARCH: the lines of LIST for ARCH ("[arch] " prefixes).
 tests_for() {
-	sed -n -e "s/^\[$2\] //p" -e '/^\[/d' -e 'p' "$1"
+	awk -v a="[$2] " '/^\[/ { if (index($0, a) == 1) print substr($0, length(a) + 1); next } 1' "$1"
 }
-
-# Harness self-tests: one verdict each, from the exit status.
-for t in "$HARNESS"/tests/*.sh; do
-	[ -e "$t" ] || continue
-	name=harness/tests/$(basename "$t")
-	s=$(date +%s)
-	if "$t"; then
-		echo "ok: $name ($(elapsed "$s"))"
-		pass=$((pass + 1))
-	else
-		echo "FAILED: $name ($(elapsed "$s"))"
-		fail=$((fail + 1))
-	fi
-done
 
 for arch in $archs; do
 	load_arch "$arch"
@@ -66,6 +52,21 @@ for arch in $archs; do
 	pass=$((pass + ${p:-0}))
 	fail=$((fail + ${f:-1}))
 	skip=$((skip + ${k:-0}))
+done
+
+# Harness self-tests (some boot the x86_64 kernel built above): one
+# verdict each, from the exit status.
+for t in "$HARNESS"/tests/*.sh; do
+	[ -e "$t" ] || continue
+	name=harness/tests/$(basename "$t")
+	s=$(date +%s)
+	if "$t"; then
+		echo "ok: $name ($(elapsed "$s"))"
+		pass=$((pass + 1))
+	else
+		echo "FAILED: $name ($(elapsed "$s"))"
+		fail=$((fail + 1))
+	fi
 done
 
 echo "all done in $(elapsed "$t0"); $skip skipped (reasons: the '# SKIP' lines in build/*/check/console.log)"

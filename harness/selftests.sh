@@ -17,12 +17,14 @@ need_cmd rsync rsync
 out=$BUILD/$ARCH/selftests
 copy=$BUILD/$ARCH/selftests-src
 log=$BUILD/$ARCH/selftests.log
-mkdir -p "$out" "$copy/mm" "$copy/lib"
+mkdir -p "$out" "$copy/mm" "$copy/lib" "$copy/include"
 
 kmake -s headers >"$log" 2>&1 || die "$ARCH: make headers failed; see $log"
 rsync -a --delete "$SRC/tools/" "$copy/tools/"
 cp -p "$SRC/mm/gup_test.h" "$copy/mm/"
 cp -p "$SRC/lib/test_hmm_uapi.h" "$copy/lib/"
+# The few kernel headers the tests include from outside tools/.
+rsync -a --delete "$SRC/include/vdso/" "$copy/include/vdso/"
 
 info "$ARCH: building mm selftests into $out (log: $log)"
 rc=0

@@ -1,0 +1,97 @@
+#!/bin/bash
+# harness/run.sh and boot.sh end to end on the x86_64 test kernel:
+#  - a program's output and arguments reach the console, its exit status
+#    comes back as run.sh's;
+#  - a program that outlives its time is killed in the guest (status 124);
+#  - a guest that hangs past the QEMU timeout fails with the console tail;
+#  - a guest that panics fails, saying so;
+#  - a dynamic binary and a binary of the other arch are refused up front.
+. "$(dirname "$0")/../lib.sh"
+
+load_arch x86_64
+[ -f "$KBUILD/$KERNEL_IMAGE" ] || die "x86_64 kernel not built; run 'make build'"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() {
+	echo "$me: FAIL: $*" >&2
+	exit 1
+}
+show() {
+	[ "${VERBOSE:-0}" = 1 ] && sed 's/^/  | /' "$1" >&2
+	return 0
+}
+
+cat > "$tmp/prog.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	FILE *f;
+	int i;
+
+	if (argc > 1 && !strcmp(argv[1], "sleep")) {
+		sleep(atoi(argv[2]));
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "panic")) {
+		f = fopen("/proc/sysrq-trigger", "w");
+		fputs("c", f);
+		fclose(f);
+		return 0;
+	}
+	printf("argv:");
+	for (i = 1; i < argc; i++)
+		printf(" %s", argv[i]);
+	printf("\n");
+	return argc > 1 ? atoi(argv[argc - 1]) : 0;
+}
+C
+gcc -static -O2 -o "$tmp/prog" "$tmp/prog.c"
+gcc -O2 -o "$tmp/prog-dynamic" "$tmp/prog.c"
+s390x-linux-gnu-gcc -static -O2 -o "$tmp/prog-s390x" "$tmp/prog.c"
+
+# Output and exit status.
+rc=0
+"$HARNESS/run.sh" x86_64 "$tmp/prog" hello 3 >"$tmp/out" 2>&1 || rc=$?
+show "$tmp/out"
+[ "$rc" = 3 ] || fail "exit status $rc, want 3"
+grep -q '^argv: hello 3$' "$tmp/out" || fail "program output missing"
+
+# A program past its time is killed inside the guest.
+rc=0
+RUN_TIMEOUT=3 "$HARNESS/run.sh" x86_64 "$tmp/prog" sleep 600 >"$tmp/out" 2>&1 || rc=$?
+show "$tmp/out"
+[ "$rc" = 124 ] || fail "over-time program: exit status $rc, want 124"
+grep -q 'timed out after 3 s' "$tmp/out" || fail "no timeout message"
+
+# A hung guest: QEMU is stopped and the console tail printed.
+printf 'run prog 600 /t/prog sleep 600\n' > "$tmp/init.tests"
+"$HARNESS/initramfs.sh" x86_64 "$tmp/sleep.cpio.gz" "$tmp/init.tests" "/t/prog=$tmp/prog"
+if "$HARNESS/boot.sh" x86_64 "$tmp/sleep.cpio.gz" "$tmp/hang.log" 8 >"$tmp/out" 2>&1; then
+	fail "a hung guest passed"
+fi
+show "$tmp/out"
+grep -q 'guest did not finish: timed out after 8 s' "$tmp/out" || fail "no hang message"
+grep -q 'last 40 console lines' "$tmp/out" || fail "no console tail"
+
+# A panic.
+rc=0
+"$HARNESS/run.sh" x86_64 "$tmp/prog" panic >"$tmp/out" 2>&1 || rc=$?
+show "$tmp/out"
+[ "$rc" != 0 ] || fail "a panicking guest passed"
+grep -q 'before init finished (panic or crash?)' "$tmp/out" || fail "no panic message"
+
+# Binaries that cannot run are refused before booting.
+if "$HARNESS/run.sh" x86_64 "$tmp/prog-dynamic" >"$tmp/out" 2>&1; then
+	fail "a dynamic binary was accepted"
+fi
+show "$tmp/out"
+grep -q 'dynamically linked' "$tmp/out" || fail "no message for a dynamic binary"
+if "$HARNESS/run.sh" x86_64 "$tmp/prog-s390x" >"$tmp/out" 2>&1; then
+	fail "an s390x binary was accepted on x86_64"
+fi
+show "$tmp/out"
+grep -q "built for 'IBM S/390', not x86_64" "$tmp/out" || fail "no message for a wrong-arch binary"
+echo "$me: output, status, in-guest timeout, hang, panic and bad binaries handled"
