@@ -14,7 +14,8 @@
  *
  * In ktap mode each run is a subtest: a program that prints (K)TAP gets
  * its output indented under "# Subtest: NAME", so kunit.py parse counts
- * its cases; any other output becomes "# " diagnostics. The run's own
+ * its cases (a result line without a description is named NAME.result);
+ * any other output becomes "# " diagnostics. The run's own
  * "ok"/"not ok" line comes from its exit status (4 = skip, as in
  * kselftest). Without ktap, output passes through untouched.
  *
@@ -131,6 +132,33 @@ static int is_tap_header(const char *line)
 }
 
 /*
+ * kselftest's ksft_exit_skip() and ksft_test_result_skip() can print a
+ * result without a description, "ok 2 # SKIP why", which KTAP does not
+ * allow and kunit.py parse does not read. Name it after the run.
+ */
+static const char *nameless_result(const char *line, const char *name)
+{
+	static char buf[4096 + 256];
+	const char *p = line;
+
+	if (!strncmp(p, "not ", 4))
+		p += 4;
+	if (strncmp(p, "ok ", 3))
+		return line;
+	p += 3;
+	if (*p < '0' || *p > '9')
+		return line;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (strncmp(p, " #", 2))
+		return line;
+	/* Not the run's own name: the parser would take it for its end. */
+	snprintf(buf, sizeof(buf), "%.*s %s.result%s", (int)(p - line), line,
+		 name, p);
+	return buf;
+}
+
+/*
  * Copy the child's output to the console. In ktap mode, a child whose
  * first line is a (K)TAP header becomes a subtest, indented; any other
  * output is turned into diagnostics.
@@ -155,7 +183,7 @@ static void relay_line(struct relay *r, char *line)
 		return;
 	}
 	if (r->nested)
-		say("    %s\n", line);
+		say("    %s\n", nameless_result(line, r->name));
 	else
 		say("# %s: %s\n", r->name, line);
 }
