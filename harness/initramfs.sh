@@ -52,6 +52,9 @@ addfile() {
 	echo "nod /dev/null 0666 0 0 c 1 3"
 	addfile /init "$guest/init"
 	addfile /etc/init.tests "$control"
+	# Some tests read these (protection_keys maps /etc/passwd).
+	addfile /etc/passwd "$HARNESS/guest/passwd"
+	addfile /etc/group "$HARNESS/guest/group"
 	for arg in "$@"; do
 		dest=${arg%%=*}
 		src=${arg#*=}

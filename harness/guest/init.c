@@ -7,6 +7,7 @@
  *
  *   ktap                       report the runs below as one KTAP document
  *   sysctl KEY VALUE           write VALUE to /proc/sys/KEY (dots or slashes)
+ *   env KEY VALUE              set KEY=VALUE in the environment of later runs
  *   swap MIB                   make a zram swap device of MIB MiB, swapon
  *   run NAME SECS CMD [ARG..]  run CMD as root, kill it after SECS seconds
  *   runas UID NAME SECS CMD..  the same, as user and group UID
@@ -40,6 +41,7 @@
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/wait.h>
+#include <termios.h>
 
 #define CONTROL "/etc/init.tests"
 #define MAX_ARGS 64
@@ -223,6 +225,29 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * The test's output goes through a pseudo terminal, not a pipe: stdio
+ * then buffers by line, as on a console, and a test that forks with
+ * output still buffered does not print it twice. Raw mode: no \r added.
+ * pfd[0] is init's end, pfd[1] the test's.
+ */
+static int open_pty(int pfd[2])
+{
+	struct termios tio;
+
+	pfd[0] = posix_openpt(O_RDWR | O_NOCTTY);
+	if (pfd[0] < 0 || grantpt(pfd[0]) || unlockpt(pfd[0]))
+		return -1;
+	pfd[1] = open(ptsname(pfd[0]), O_RDWR | O_NOCTTY);
+	if (pfd[1] < 0)
+		return -1;
+	if (!tcgetattr(pfd[1], &tio)) {
+		cfmakeraw(&tio);
+		tcsetattr(pfd[1], TCSANOW, &tio);
+	}
+	return 0;
+}
+
 /* Run argv, relaying its output; returns a shell-style exit status. */
 static int run(const char *name, int secs, int uid, char **argv)
 {
@@ -231,8 +256,12 @@ static int run(const char *name, int secs, int uid, char **argv)
 	int pfd[2], status = 0, timed_out = 0, exited = 0;
 	pid_t pid;
 
-	if (pipe(pfd))
-		return 127;
+	if (open_pty(pfd)) {
+		say("# init: %s: no pseudo terminal (%s), using a pipe\n",
+		    name, strerror(errno));
+		if (pipe(pfd))
+			return 127;
+	}
 	pid = fork();
 	if (pid == 0) {
 		setpgid(0, 0);
@@ -277,6 +306,7 @@ static int run(const char *name, int secs, int uid, char **argv)
 		}
 		if (poll(&p, 1, left > 1 ? 1000 : (int)(left * 1000) + 1) <= 0)
 			continue;
+		/* A pty whose other end is closed reads as EIO: EOF. */
 		n = read(pfd[0], data, sizeof(data));
 		if (n <= 0)
 			break;
@@ -366,6 +396,8 @@ static void do_line(char *line, FILE *f)
 		say("KTAP version 1\n1..%d\n", count_runs(f));
 	} else if (!strcmp(argv[0], "sysctl") && argc == 3) {
 		do_sysctl(argv[1], argv[2]);
+	} else if (!strcmp(argv[0], "env") && argc == 3) {
+		setenv(argv[1], argv[2], 1);
 	} else if (!strcmp(argv[0], "swap") && argc == 2) {
 		do_swap(argv[1]);
 	} else if ((!strcmp(argv[0], "run") && argc >= 4) ||
@@ -388,6 +420,7 @@ int main(void)
 	mount_one("proc", "/proc", "proc", NULL);
 	mount_one("sysfs", "/sys", "sysfs", NULL);
 	mount_one("devtmpfs", "/dev", "devtmpfs", NULL);
+	mount_one("devpts", "/dev/pts", "devpts", "ptmxmode=0666");
 	mount_one("debugfs", "/sys/kernel/debug", "debugfs", NULL);
 	mount_one("tmpfs", "/tmp", "tmpfs", NULL);
 	mount_one("tmpfs", "/dev/shm", "tmpfs", NULL);
