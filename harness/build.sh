@@ -41,22 +41,26 @@ if [ ! -f "$KBUILD/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; t
 		"$SRC/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" \
 		"$KBUILD/.config" $frags >>"$KBUILD/config.log" 2>&1 ||
 		die "$ARCH: merge_config.sh failed; see $KBUILD/config.log"
-	kmake -s olddefconfig >>"$KBUILD/config.log" 2>&1 ||
-		die "$ARCH: make olddefconfig failed; see $KBUILD/config.log"
-	# Every line of a fragment must be in .config as written.
-	missing=$(cat $frags | grep -E '^(CONFIG_|# CONFIG_[A-Za-z0-9_]+ is not set)' |
-		LC_ALL=C sort -u | while IFS= read -r line; do
-			case $line in
-			"# "*) opt=${line#\# }; opt=${opt%% *}
-			       grep -q "^$opt=" "$KBUILD/.config" && echo "$line" ;;
-			*)     grep -qxF "$line" "$KBUILD/.config" || echo "$line" ;;
-			esac
-		done)
-	if [ -n "$missing" ]; then
-		die "$ARCH: these fragment lines did not stick in $KBUILD/.config (unmet dependency?):
-$missing"
-	fi
 	echo "$want" > "$stamp"
+fi
+
+# Also when only the kernel's Kconfig changed (a new option of the
+# overlay): take defaults without asking, then check the fragments again.
+kmake -s olddefconfig >>"$KBUILD/config.log" 2>&1 ||
+	die "$ARCH: make olddefconfig failed; see $KBUILD/config.log"
+# Every line of a fragment must be in .config as written.
+missing=$(cat $frags | grep -E '^(CONFIG_|# CONFIG_[A-Za-z0-9_]+ is not set)' |
+	LC_ALL=C sort -u | while IFS= read -r line; do
+		case $line in
+		"# "*) opt=${line#\# }; opt=${opt%% *}
+		       grep -q "^$opt=" "$KBUILD/.config" && echo "$line" ;;
+		*)     grep -qxF "$line" "$KBUILD/.config" || echo "$line" ;;
+		esac
+	done)
+if [ -n "$missing" ]; then
+	rm -f "$stamp"
+	die "$ARCH: these fragment lines did not stick in $KBUILD/.config (unmet dependency?):
+$missing"
 fi
 
 info "$ARCH: building kernel in $KBUILD (log: $KBUILD/build.log)"

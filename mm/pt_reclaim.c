@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MADV_PT_RECLAIM: free the PTE tables of a range whose entries are all
+ * none, on request.
+ *
+ * MADV_DONTNEED, MADV_FREE reclaim and swap-out clear page table entries
+ * but leave the tables that held them; a process that touches memory
+ * sparsely and gives it back keeps one table per PMD_SIZE it ever
+ * touched. madvise(MADV_PT_RECLAIM) walks a range and frees each PTE
+ * table whose whole span lies in the range and holds nothing.
+ *
+ * The walk has two passes per table:
+ *
+ * 1. A lockless scan, as GUP-fast does it: under the mmap lock in read
+ *    mode (upper levels cannot be freed: free_pgtables() runs with the
+ *    mmap lock held for write, or for VMAs already detached from the tree,
+ *    and a table we visit is covered only by VMAs still in the tree), the
+ *    pmd is read once with pmdp_get_lockless() and the table is mapped
+ *    with __pte_offset_map(), which holds RCU: a table freed meanwhile by
+ *    another reclaimer stays readable until pte_unmap(). The scan stops
+ *    at the first entry that is not pte_none(); a table in use costs one
+ *    read and no lock. The scan is only a hint.
+ *
+ * 2. For a table that looked empty, the locked pass: mmu notifier range
+ *    start, pmd lock then PTE lock (nested, when split), the pmd re-read
+ *    and compared with the value the scan saw, every entry re-checked
+ *    none, the arch asked (arch_pte_table_reclaimable()), then the pmd is
+ *    cleared and the TLB flushed by pmdp_clear_pte_table_flush(), which
+ *    also drops paging-structure caches. Everyone who writes entries does
+ *    so under the PTE lock, after checking that the pmd still points to
+ *    the table: pte_offset_map_lock() re-checks the pmd under the lock,
+ *    pmd_install() allocates a new table only under the pmd lock and only
+ *    where the pmd is none, and the pte_offset_map_nolock() callers that
+ *    write re-check the pmd after taking the lock. So once the pmd is
+ *    cleared under both locks, nobody can write into the table any more.
+ *
+ * The table is then freed with pte_free_defer(), after an RCU grace
+ * period: RCU walkers (pte_offset_map()) and GUP-fast (IRQs off, which
+ * also holds off the grace period) never see it freed under them, and
+ * the split PTE lock, a slab object with some debug options, is
+ * destroyed only after anyone who may still take it has dropped it.
+ *
+ * Which tables: the table's whole span must be inside the request and
+ * covered by VMAs still in the tree (no hole: munmap() frees the tables
+ * of detached VMAs under the read lock without any PTE lock), none of
+ * them hugetlb (shared PMDs, own locking), VM_PFNMAP or VM_IO. mseal()ed
+ * memory is allowed: MADV_PT_RECLAIM discards no data. A table that holds
+ * anything, including swap, migration and uffd-wp marker entries, stays.
+ *
+ * Lock order: mmap_lock (read) -> pmd lock -> PTE lock (as in
+ * retract_page_tables()).
+ */
+
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/page_table_check.h>
+#include <linux/pgtable.h>
+#include <linux/sched/signal.h>
+#include <linux/vmstat.h>
+#include <asm/pgalloc.h>
+#include <asm/tlbflush.h>
+
+#include "internal.h"
+
+struct pt_reclaim_walk {
+	struct mm_struct *mm;
+	unsigned long scanned;	/* PTE tables looked at */
+	unsigned long freed;	/* PTE tables freed */
+};
+
+/* Can the tables under @vma be reclaimed at all? */
+static bool pt_reclaim_vma_ok(struct vm_area_struct *vma)
+{
+	return !is_vm_hugetlb_page(vma) &&
+	       !(vma->vm_flags & (VM_PFNMAP | VM_IO));
+}
+
+/* Lockless: does the table mapped at @pte hold only none entries? */
+static bool pte_table_looks_empty(pte_t *pte)
+{
+	int i;
+
+	for (i = 0; i < PTRS_PER_PTE; i++)
+		if (!pte_none(ptep_get_lockless(pte + i)))
+			return false;
+	return true;
+}
+
+/* Under the PTE lock: the same, with the lock as the authority. */
+static bool pte_table_empty_locked(pte_t *pte)
+{
+	int i;
+
+	for (i = 0; i < PTRS_PER_PTE; i++)
+		if (!pte_none(ptep_get(pte + i)))
+			return false;
+	return true;
+}
+
+/*
+ * The locked pass for the table at @pmd, which mapped @addr (PMD-aligned)
+ * and which the lockless scan saw empty behind @pmdval. Returns true when
+ * the table was freed.
+ */
+static bool pt_reclaim_table(struct pt_reclaim_walk *walk, pmd_t *pmd,
+			     pmd_t pmdval, unsigned long addr)
+{
+	struct mm_struct *mm = walk->mm;
+	struct mmu_notifier_range range;
+	struct vm_area_struct *vma;
+	spinlock_t *pml, *ptl;
+	bool freed = false;
+	pmd_t old = __pmd(0);
+	pte_t *pte;
+
+	/* The caller checked that VMAs in the tree cover the whole span. */
+	vma = vma_lookup(mm, addr);
+	if (WARN_ON_ONCE(!vma))
+		return false;
+
+	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, mm,
+				addr, addr + PMD_SIZE);
+	mmu_notifier_invalidate_range_start(&range);
+
+	pml = pmd_lock(mm, pmd);
+	/*
+	 * The pmd may have changed since the scan: the table freed by a
+	 * racing reclaim or khugepaged and a new one installed by a fault,
+	 * or a THP mapped. Only the table the scan saw is ours to look at.
+	 */
+	if (!pmd_same(pmdp_get(pmd), pmdval))
+		goto unlock_pml;
+	ptl = pte_lockptr(mm, &pmdval);
+	if (ptl != pml)
+		spin_lock_nested(ptl, SINGLE_DEPTH_NESTING);
+
+	/*
+	 * Faults (under the per-VMA lock), MADV_DONTNEED, UFFDIO_COPY and
+	 * the rest write entries under the PTE lock we now hold: what we
+	 * see now is what the table holds, and stays so until we unlock.
+	 */
+	pte = pte_offset_map(&pmdval, addr);
+	if (WARN_ON_ONCE(!pte))
+		goto unlock_ptl;
+	if (!pte_table_empty_locked(pte) ||
+	    !arch_pte_table_reclaimable(mm, addr, pte)) {
+		pte_unmap(pte);
+		goto unlock_ptl;
+	}
+	pte_unmap(pte);
+
+	old = pmdp_clear_pte_table_flush(vma, addr, pmd);
+	pmdp_get_lockless_sync();
+	freed = true;
+
+unlock_ptl:
+	if (ptl != pml)
+		spin_unlock(ptl);
+unlock_pml:
+	spin_unlock(pml);
+	mmu_notifier_invalidate_range_end(&range);
+
+	if (freed) {
+		mm_dec_nr_ptes(mm);
+		page_table_check_pte_clear_range(mm, addr, old);
+		pte_free_defer(mm, pmd_pgtable(old));
+	}
+	return freed;
+}
+
+static int pt_reclaim_pmd_range(struct pt_reclaim_walk *walk, pud_t *pud,
+				unsigned long addr, unsigned long end)
+{
+	pmd_t *pmd = pmd_offset(pud, addr);
+	pmd_t pmdval;
+	bool empty;
+	pte_t *pte;
+
+	do {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+
+		pmdval = pmdp_get_lockless(pmd);
+		if (pmd_none(pmdval) || !pmd_present(pmdval) ||
+		    pmd_trans_huge(pmdval) || pmd_devmap(pmdval))
+			continue;
+
+		/* Maps the table under RCU; NULL when it is gone or bad. */
+		pte = __pte_offset_map(pmd, addr, &pmdval);
+		if (!pte)
+			continue;
+		walk->scanned++;
+		empty = pte_table_looks_empty(pte);
+		pte_unmap(pte);
+
+		if (empty && pt_reclaim_table(walk, pmd, pmdval, addr))
+			walk->freed++;
+		cond_resched();
+	} while (pmd++, addr += PMD_SIZE, addr != end);
+	return 0;
+}
+
+static int pt_reclaim_pud_range(struct pt_reclaim_walk *walk, p4d_t *p4d,
+				unsigned long addr, unsigned long end)
+{
+	pud_t *pud = pud_offset(p4d, addr);
+	unsigned long next;
+	pud_t pudval;
+	int err;
+
+	do {
+		next = pud_addr_end(addr, end);
+		pudval = pudp_get(pud);
+		if (pud_none(pudval) || pud_leaf(pudval) || pud_bad(pudval))
+			continue;
+		err = pt_reclaim_pmd_range(walk, pud, addr, next);
+		if (err)
+			return err;
+	} while (pud++, addr = next, addr != end);
+	return 0;
+}
+
+static int pt_reclaim_p4d_range(struct pt_reclaim_walk *walk, pgd_t *pgd,
+				unsigned long addr, unsigned long end)
+{
+	p4d_t *p4d = p4d_offset(pgd, addr);
+	unsigned long next;
+	p4d_t p4dval;
+	int err;
+
+	do {
+		next = p4d_addr_end(addr, end);
+		p4dval = p4dp_get(p4d);
+		if (p4d_none(p4dval) || p4d_bad(p4dval))
+			continue;
+		err = pt_reclaim_pud_range(walk, p4d, addr, next);
+		if (err)
+			return err;
+	} while (p4d++, addr = next, addr != end);
+	return 0;
+}
+
+/* Walk [addr, end), both PMD-aligned; empty upper levels cost one read. */
+static int pt_reclaim_range(struct pt_reclaim_walk *walk, unsigned long addr,
+			    unsigned long end)
+{
+	pgd_t *pgd = pgd_offset(walk->mm, addr);
+	unsigned long next;
+	pgd_t pgdval;
+	int err;
+
+	do {
+		next = pgd_addr_end(addr, end);
+		pgdval = pgdp_get(pgd);
+		if (pgd_none(pgdval) || pgd_bad(pgdval))
+			continue;
+		err = pt_reclaim_p4d_range(walk, pgd, addr, next);
+		if (err)
+			return err;
+	} while (pgd++, addr = next, addr != end);
+	return 0;
+}
+
+/* The whole tables inside [start, end), a span covered by eligible VMAs. */
+static int pt_reclaim_span(struct pt_reclaim_walk *walk, unsigned long start,
+			   unsigned long end)
+{
+	start = ALIGN(start, PMD_SIZE);
+	end = ALIGN_DOWN(end, PMD_SIZE);
+	if (start >= end)
+		return 0;
+	return pt_reclaim_range(walk, start, end);
+}
+
+/**
+ * madvise_pt_reclaim - free the empty PTE tables of a range
+ * @mm: the address space
+ * @start: start of the range, page aligned
+ * @end: end of the range, page aligned
+ *
+ * Frees every PTE table whose span lies inside [@start, @end), is covered
+ * by VMAs that are neither hugetlb, VM_PFNMAP nor VM_IO, and whose
+ * entries are all none. Tables that do not qualify are skipped: the call
+ * is advisory.
+ *
+ * Context: Process context; takes and releases the pmd and PTE locks.
+ * The caller holds @mm's mmap lock in read mode.
+ * Return: 0; -ENOMEM when part of the range is not mapped (the mapped
+ * parts are still processed); -EINTR when a fatal signal stopped the walk.
+ */
+int madvise_pt_reclaim(struct mm_struct *mm, unsigned long start,
+		       unsigned long end)
+{
+	VMA_ITERATOR(vmi, mm, start);
+	struct pt_reclaim_walk walk = { .mm = mm };
+	unsigned long span = start, addr = start;
+	struct vm_area_struct *vma;
+	bool hole = false;
+	int err = 0;
+
+	mmap_assert_locked(mm);
+
+	/*
+	 * Cut the range into spans of adjacent eligible VMAs; a hole or an
+	 * ineligible VMA ends a span. A table is reclaimed only when its
+	 * whole span lies inside one of them.
+	 */
+	for_each_vma_range(vmi, vma, end) {
+		if (vma->vm_start > addr) {
+			hole = true;
+			err = pt_reclaim_span(&walk, span, addr);
+			span = vma->vm_start;
+		}
+		addr = min(vma->vm_end, end);
+		if (!pt_reclaim_vma_ok(vma)) {
+			if (!err)
+				err = pt_reclaim_span(&walk, span, vma->vm_start);
+			span = addr;
+		}
+		if (err)
+			break;
+	}
+	if (!err) {
+		if (addr < end)
+			hole = true;
+		err = pt_reclaim_span(&walk, span, addr);
+	}
+
+	count_vm_events(PT_RECLAIM_SCANNED, walk.scanned);
+	count_vm_events(PT_RECLAIM_FREED, walk.freed);
+	if (err)
+		return err;
+	return hole ? -ENOMEM : 0;
+}

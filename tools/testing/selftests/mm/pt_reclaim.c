@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * madvise(MADV_PT_RECLAIM): the PTE tables of a range that map nothing are
+ * freed, and nothing else is: tables holding pages, the zero page, swap
+ * entries or lazily freed pages stay, partial tables at the edges of the
+ * range stay, THP, hugetlb and mlocked memory are untouched, data reads
+ * back, and new faults after reclaim work. VmPTE and the vmstat counters
+ * pt_reclaim_scanned/pt_reclaim_freed are checked against the exact number
+ * of tables freed.
+ *
+ * On a kernel without the feature every test is skipped, unless
+ * PT_RECLAIM_REQUIRED=1 is set in the environment: then they fail.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "../kselftest_harness.h"
+
+#ifndef MADV_PT_RECLAIM
+#define MADV_PT_RECLAIM 26
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+/* The span one PTE table maps: 256 entries on s390x, 512 elsewhere. */
+#ifdef __s390x__
+#define SPAN (1UL << 20)
+#else
+#define SPAN (2UL << 20)
+#endif
+#define NR_TABLES 8
+
+static unsigned long psize;
+
+/* VmPTE counts PTRS_PER_PTE * sizeof(pte_t) per table. */
+static long table_kb(void)
+{
+	return SPAN / psize * 8 / 1024;
+}
+
+/* A "Key: value kB" field of /proc/PID/status (or smaps_rollup), or -1. */
+static long status_kb(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	size_t len = strlen(key);
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid,
+		 strncmp(key, "Anon", 4) ? "status" : "smaps_rollup");
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':')
+			val = strtol(line + len + 1, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+static long vmpte(void)
+{
+	return status_kb(getpid(), "VmPTE");
+}
+
+/* A counter of /proc/vmstat, or -1. */
+static long vmstat(const char *name)
+{
+	char key[64];
+	long val, found = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &val) == 2)
+		if (!strcmp(key, name))
+			found = val;
+	fclose(f);
+	return found;
+}
+
+static int reclaim(void *addr, size_t len)
+{
+	return madvise(addr, len, MADV_PT_RECLAIM);
+}
+
+/* Is MADV_PT_RECLAIM known? Ask on a page of our own. */
+static bool have_pt_reclaim(void)
+{
+	void *p = mmap(NULL, psize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	bool ok;
+
+	ok = !reclaim(p, psize) || errno != EINVAL;
+	munmap(p, psize);
+	return ok;
+}
+
+#define REQUIRE_PT_RECLAIM() do {					\
+	if (!have_pt_reclaim()) {					\
+		const char *req = getenv("PT_RECLAIM_REQUIRED");	\
+		ASSERT_FALSE(req && !strcmp(req, "1")) {		\
+			TH_LOG("MADV_PT_RECLAIM: EINVAL, but required");\
+		}							\
+		SKIP(return, "kernel without MADV_PT_RECLAIM");		\
+	}								\
+} while (0)
+
+/*
+ * Reserve n + 1 spans, then map n whole spans at a table boundary over the
+ * reservation: the tables under the mapping are the mapping's alone.
+ */
+static char *map_tables(int n, int flags, int fd)
+{
+	char *r, *p;
+
+	r = mmap(NULL, (n + 1) * SPAN, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return NULL;
+	p = (char *)(((uintptr_t)r + SPAN - 1) & ~(SPAN - 1));
+	if (p > r)
+		munmap(r, p - r);
+	munmap(p + n * SPAN, r + SPAN - p);
+	p = mmap(p, n * SPAN, PROT_READ | PROT_WRITE, flags | MAP_FIXED,
+		 fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* A byte that says where it was written, and in which round. */
+static char pattern(const char *p, int round)
+{
+	return (char)(((uintptr_t)p >> 12) * 31 + round + 1) ?: 1;
+}
+
+/* Write one byte in each table, a page into its span. */
+static void touch(char *p, int n, int round)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		p[i * SPAN + psize] = pattern(p + i * SPAN + psize, round);
+}
+
+/* The first table whose byte is not what @want says, or -1. */
+static int check(char *p, int n, int round, bool want_zero)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char *b = p + i * SPAN + psize;
+
+		if (*b != (want_zero ? 0 : pattern(b, round)))
+			return i;
+	}
+	return -1;
+}
+
+enum backing { ANON, SHMEM, FILE_SHARED, FILE_PRIVATE };
+
+FIXTURE(pt)
+{
+	char *p;
+	int fd;
+};
+
+FIXTURE_VARIANT(pt)
+{
+	enum backing backing;
+};
+
+FIXTURE_VARIANT_ADD(pt, anon) { .backing = ANON };
+FIXTURE_VARIANT_ADD(pt, shmem) { .backing = SHMEM };
+FIXTURE_VARIANT_ADD(pt, file_shared) { .backing = FILE_SHARED };
+FIXTURE_VARIANT_ADD(pt, file_private_cow) { .backing = FILE_PRIVATE };
+
+FIXTURE_SETUP(pt)
+{
+	char name[] = "pt_reclaim.XXXXXX";
+	int flags = MAP_SHARED;
+
+	REQUIRE_PT_RECLAIM();
+	self->fd = -1;
+	switch (variant->backing) {
+	case ANON:
+		flags = MAP_PRIVATE | MAP_ANONYMOUS;
+		break;
+	case SHMEM:
+		self->fd = memfd_create("pt_reclaim", 0);
+		break;
+	case FILE_PRIVATE:
+	case FILE_SHARED:
+		if (variant->backing == FILE_PRIVATE)
+			flags = MAP_PRIVATE;
+		/* A file of the filesystem the test runs from. */
+		self->fd = mkstemp(name);
+		if (self->fd >= 0)
+			unlink(name);
+		break;
+	}
+	if (variant->backing != ANON) {
+		ASSERT_GE(self->fd, 0) TH_LOG("file: %s", strerror(errno));
+		ASSERT_EQ(ftruncate(self->fd, NR_TABLES * SPAN), 0);
+	}
+	self->p = map_tables(NR_TABLES, flags, self->fd);
+	ASSERT_NE(self->p, NULL) TH_LOG("mmap: %s", strerror(errno));
+	/* Only the empty-table case here: no THP. */
+	madvise(self->p, NR_TABLES * SPAN, MADV_NOHUGEPAGE);
+}
+
+FIXTURE_TEARDOWN(pt)
+{
+	if (self->p)
+		munmap(self->p, NR_TABLES * SPAN);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* Data given back with MADV_DONTNEED: every table goes, nothing else. */
+TEST_F(pt, empty_tables_freed)
+{
+	long pte0, pte1, freed0, scanned0;
+	bool shared = variant->backing == SHMEM ||
+		      variant->backing == FILE_SHARED;
+	int bad;
+
+	touch(self->p, NR_TABLES, 0);
+	ASSERT_EQ(madvise(self->p, NR_TABLES * SPAN, MADV_DONTNEED), 0);
+	pte0 = vmpte();
+	freed0 = vmstat("pt_reclaim_freed");
+	scanned0 = vmstat("pt_reclaim_scanned");
+	ASSERT_GE(freed0, 0) TH_LOG("no pt_reclaim_freed in /proc/vmstat");
+
+	ASSERT_EQ(reclaim(self->p, NR_TABLES * SPAN), 0);
+	pte1 = vmpte();
+	EXPECT_EQ(pte0 - pte1, NR_TABLES * table_kb())
+		TH_LOG("VmPTE %ld kB -> %ld kB", pte0, pte1);
+	EXPECT_EQ(vmstat("pt_reclaim_freed") - freed0, NR_TABLES);
+	EXPECT_GE(vmstat("pt_reclaim_scanned") - scanned0, NR_TABLES);
+
+	/* Shared data lives on in the page cache; private data is gone. */
+	bad = check(self->p, NR_TABLES, 0, !shared);
+	EXPECT_EQ(bad, -1) TH_LOG("wrong data in table %d after reclaim", bad);
+	/* New faults build new tables. */
+	touch(self->p, NR_TABLES, 1);
+	EXPECT_EQ(check(self->p, NR_TABLES, 1, false), -1);
+	EXPECT_EQ(vmpte(), pte0);
+}
+
+/* Tables that map pages stay, and so does the data. */
+TEST_F(pt, used_tables_kept)
+{
+	long pte0, freed0;
+
+	touch(self->p, NR_TABLES, 0);
+	pte0 = vmpte();
+	freed0 = vmstat("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(self->p, NR_TABLES * SPAN), 0);
+	EXPECT_EQ(vmpte(), pte0);
+	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	EXPECT_EQ(check(self->p, NR_TABLES, 0, false), -1);
+}
+
+/* A table only partly inside the range stays, at either end. */
+TEST_F(pt, partial_tables_at_both_ends_kept)
+{
+	long pte0, freed0;
+
+	touch(self->p, NR_TABLES, 0);
+	ASSERT_EQ(madvise(self->p, NR_TABLES * SPAN, MADV_DONTNEED), 0);
+	pte0 = vmpte();
+	freed0 = vmstat("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(self->p + psize, NR_TABLES * SPAN - 2 * psize), 0);
+	EXPECT_EQ(vmstat("pt_reclaim_freed") - freed0, NR_TABLES - 2);
+	EXPECT_EQ(pte0 - vmpte(), (NR_TABLES - 2) * table_kb());
+}
+
+/* The zero page and MADV_FREE'd pages are entries: their tables stay. */
+TEST(zero_page_and_lazyfree_keep_tables)
+{
+	long pte0, freed0;
+	char *p;
+
+	REQUIRE_PT_RECLAIM();
+	p = map_tables(2, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	ASSERT_NE(p, NULL);
+	madvise(p, 2 * SPAN, MADV_NOHUGEPAGE);
+	/* A read fault maps the zero page. */
+	EXPECT_EQ(__atomic_load_n(p, __ATOMIC_RELAXED), 0);
+	p[SPAN] = 1;
+	ASSERT_EQ(madvise(p + SPAN, psize, MADV_FREE), 0);
+	pte0 = vmpte();
+	freed0 = vmstat("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(p, 2 * SPAN), 0);
+	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	EXPECT_EQ(vmpte(), pte0);
+	EXPECT_EQ(p[SPAN], 1);
+	munmap(p, 2 * SPAN);
+}
+
+/*
+ * One table under two VMAs is freed when both are empty; a table whose
+ * span is partly unmapped stays, and the hole gives ENOMEM while the
+ * mapped tables are still freed:
+ *
+ *   | table 0 (RO | RW) | table 1 | table 2 | table 3 ...hole|
+ */
+TEST(vmas_and_holes)
+{
+	long pte0, freed0;
+	char *p;
+
+	REQUIRE_PT_RECLAIM();
+	p = map_tables(4, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	ASSERT_NE(p, NULL);
+	madvise(p, 4 * SPAN, MADV_NOHUGEPAGE);
+	touch(p, 4, 0);
+	ASSERT_EQ(mprotect(p, SPAN / 2, PROT_READ), 0);
+	ASSERT_EQ(madvise(p, 4 * SPAN, MADV_DONTNEED), 0);
+	ASSERT_EQ(munmap(p + 4 * SPAN - 2 * psize, 2 * psize), 0);
+
+	pte0 = vmpte();
+	freed0 = vmstat("pt_reclaim_freed");
+	EXPECT_EQ(reclaim(p, 4 * SPAN), -1);
+	EXPECT_EQ(errno, ENOMEM);
+	EXPECT_EQ(vmstat("pt_reclaim_freed") - freed0, 3);
+	EXPECT_EQ(pte0 - vmpte(), 3 * table_kb());
+	/* Without the hole in the range: no error, nothing left to free. */
+	EXPECT_EQ(reclaim(p + 3 * SPAN, SPAN - 2 * psize), 0);
+	EXPECT_EQ(vmstat("pt_reclaim_freed") - freed0, 3);
+	munmap(p, 4 * SPAN - 2 * psize);
+}
+
+/* The usual madvise() errors. */
+TEST(bad_input)
+{
+	char *p;
+
+	REQUIRE_PT_RECLAIM();
+	p = map_tables(1, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	ASSERT_NE(p, NULL);
+	EXPECT_EQ(reclaim(p + 1, psize), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(reclaim(p, 0), 0);
+	EXPECT_EQ(reclaim(p, -psize), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(madvise(p, psize, 1000), -1);
+	EXPECT_EQ(errno, EINVAL);
+	munmap(p, SPAN);
+	EXPECT_EQ(reclaim(p, SPAN), -1);
+	EXPECT_EQ(errno, ENOMEM);
+}
+
+/* A page swapped out leaves a swap entry: its table stays. */
+TEST(swap_entries_keep_table)
+{
+	long freed0;
+	uint64_t ent;
+	char *p;
+	int fd, i;
+
+	REQUIRE_PT_RECLAIM();
+	p = map_tables(1, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	ASSERT_NE(p, NULL);
+	madvise(p, SPAN, MADV_NOHUGEPAGE);
+	for (i = 0; i < 16; i++)
+		p[i * psize] = i + 1;
+	ASSERT_EQ(madvise(p, 16 * psize, MADV_PAGEOUT), 0);
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(pread(fd, &ent, 8, (uintptr_t)p / psize * 8), 8);
+	close(fd);
+	if (!(ent & (1ULL << 62)))
+		SKIP(goto out, "the page was not swapped out (no swap?)");
+
+	freed0 = vmstat("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(p, SPAN), 0);
+	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ(p[i * psize], i + 1);
+out:
+	munmap(p, SPAN);
+}
+
+/* A PMD-mapped THP has no PTE table: nothing to do, data intact. */
+TEST(thp_untouched)
+{
+	long freed0, pte0;
+	char *p;
+
+	REQUIRE_PT_RECLAIM();
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK))
+		SKIP(return, "no THP on this machine");
+	p = map_tables(1, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	ASSERT_NE(p, NULL);
+	ASSERT_EQ(madvise(p, SPAN, MADV_HUGEPAGE), 0);
+	memset(p, 7, SPAN);
+	if (status_kb(getpid(), "AnonHugePages") <= 0)
+		SKIP(goto out, "the range did not get a huge page");
+	pte0 = vmpte();
+	freed0 = vmstat("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(p, SPAN), 0);
+	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	EXPECT_EQ(vmpte(), pte0);
+	EXPECT_EQ(p[0], 7);
+	EXPECT_EQ(p[SPAN - 1], 7);
+out:
+	munmap(p, SPAN);
+}
+
+/* hugetlb is skipped: reclaim succeeds, the data stays. */
+TEST(hugetlb_untouched)
+{
+	size_t len = 2UL << 20;
+	long freed0;
+	char *p;
+
+	REQUIRE_PT_RECLAIM();
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (p == MAP_FAILED)
+		SKIP(return, "no 2 MiB hugetlb pages here");
+	memset(p, 9, len);
+	freed0 = vmstat("pt_reclaim_freed");
+	EXPECT_EQ(reclaim(p, len), 0);
+	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	EXPECT_EQ(p[0], 9);
+	EXPECT_EQ(p[len - 1], 9);
+	munmap(p, len);
+}
+
+/* mlock()ed memory is mapped: its tables and pages stay locked. */
+TEST(mlocked_kept)
+{
+	long lck0, freed0;
+	char *p;
+
+	REQUIRE_PT_RECLAIM();
+	p = map_tables(2, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	ASSERT_NE(p, NULL);
+	ASSERT_EQ(mlock(p, 2 * SPAN), 0);
+	touch(p, 2, 0);
+	lck0 = status_kb(getpid(), "VmLck");
+	freed0 = vmstat("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(p, 2 * SPAN), 0);
+	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	EXPECT_EQ(status_kb(getpid(), "VmLck"), lck0);
+	EXPECT_EQ(check(p, 2, 0, false), -1);
+	munmap(p, 2 * SPAN);
+}
+
+/* process_madvise() frees another process's empty tables. */
+TEST(process_madvise_child)
+{
+	int pipefd[2], pidfd;
+	long pte0, pte1;
+	struct iovec iov;
+	char *p;
+	pid_t pid;
+
+	REQUIRE_PT_RECLAIM();
+	ASSERT_EQ(pipe(pipefd), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		p = map_tables(NR_TABLES, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+		if (p) {
+			madvise(p, NR_TABLES * SPAN, MADV_NOHUGEPAGE);
+			touch(p, NR_TABLES, 0);
+			madvise(p, NR_TABLES * SPAN, MADV_DONTNEED);
+		}
+		write(pipefd[1], &p, sizeof(p));
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(read(pipefd[0], &p, sizeof(p)), sizeof(p));
+	ASSERT_NE(p, NULL);
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	ASSERT_GE(pidfd, 0);
+	pte0 = status_kb(pid, "VmPTE");
+	iov.iov_base = p;
+	iov.iov_len = NR_TABLES * SPAN;
+	EXPECT_EQ(syscall(SYS_process_madvise, pidfd, &iov, 1,
+			  MADV_PT_RECLAIM, 0), (long)iov.iov_len)
+		TH_LOG("process_madvise: %s", strerror(errno));
+	pte1 = status_kb(pid, "VmPTE");
+	EXPECT_EQ(pte0 - pte1, NR_TABLES * table_kb())
+		TH_LOG("child VmPTE %ld kB -> %ld kB", pte0, pte1);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(pidfd);
+}
+
+/* After reclaim, fork and copy-on-write work on the new tables. */
+TEST(fork_and_cow_after_reclaim)
+{
+	int status;
+	char *p;
+	pid_t pid;
+
+	REQUIRE_PT_RECLAIM();
+	p = map_tables(NR_TABLES, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	ASSERT_NE(p, NULL);
+	madvise(p, NR_TABLES * SPAN, MADV_NOHUGEPAGE);
+	touch(p, NR_TABLES, 0);
+	ASSERT_EQ(madvise(p, NR_TABLES * SPAN, MADV_DONTNEED), 0);
+	ASSERT_EQ(reclaim(p, NR_TABLES * SPAN), 0);
+	touch(p, NR_TABLES, 1);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		if (check(p, NR_TABLES, 1, false) != -1)
+			_exit(1);
+		touch(p, NR_TABLES, 2);
+		_exit(check(p, NR_TABLES, 2, false) != -1 ? 2 : 0);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x", status);
+	EXPECT_EQ(check(p, NR_TABLES, 1, false), -1);
+	munmap(p, NR_TABLES * SPAN);
+}
+
+/*
+ * Faults, writes and reads race with MADV_PT_RECLAIM on the same tables.
+ * Each worker owns 4 pages in each of 16 tables and remembers what it
+ * left in them; it often gives a page back with MADV_DONTNEED, so tables
+ * go empty and get freed under it. Every value read must be the last one
+ * written there (or zero after its own DONTNEED): a table freed while it
+ * held a page, or written after it was freed, shows as a lost value.
+ */
+#define RACE_TABLES 16
+#define RACE_PAGES 4
+#define RACE_SECONDS 3
+
+struct race {
+	char *p;
+	int worker;
+	bool *stop;
+	long mismatches;
+	char *first_bad;
+	char seen, want;
+};
+
+static void *race_worker(void *arg)
+{
+	struct race *r = arg;
+	char want[RACE_TABLES][RACE_PAGES] = { { 0 } };
+	unsigned int seed = r->worker + 1;
+	long round = 0;
+
+	while (!__atomic_load_n(r->stop, __ATOMIC_RELAXED)) {
+		int t = rand_r(&seed) % RACE_TABLES;
+		int k = rand_r(&seed) % RACE_PAGES;
+		char *b = r->p + t * SPAN +
+			  (r->worker * RACE_PAGES + k) * psize;
+		char v = __atomic_load_n(b, __ATOMIC_RELAXED);
+
+		if (v != want[t][k] && !r->mismatches++) {
+			r->first_bad = b;
+			r->seen = v;
+			r->want = want[t][k];
+		}
+		v = pattern(b, round++);
+		__atomic_store_n(b, v, __ATOMIC_RELAXED);
+		want[t][k] = v;
+		if (rand_r(&seed) % 2) {
+			madvise(b, psize, MADV_DONTNEED);
+			want[t][k] = 0;
+		}
+	}
+	return NULL;
+}
+
+TEST(race_fault_write_reclaim)
+{
+	bool stop = false;
+	struct race r[2];
+	long freed0, freed, loops = 0;
+	pthread_t th[2];
+	time_t end;
+	char *p;
+	int i;
+
+	REQUIRE_PT_RECLAIM();
+	p = map_tables(RACE_TABLES, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	ASSERT_NE(p, NULL);
+	madvise(p, RACE_TABLES * SPAN, MADV_NOHUGEPAGE);
+	freed0 = vmstat("pt_reclaim_freed");
+	for (i = 0; i < 2; i++) {
+		r[i] = (struct race){ .p = p, .worker = i, .stop = &stop };
+		ASSERT_EQ(pthread_create(&th[i], NULL, race_worker, &r[i]), 0);
+	}
+	end = time(NULL) + RACE_SECONDS;
+	while (time(NULL) < end) {
+		EXPECT_EQ(reclaim(p, RACE_TABLES * SPAN), 0);
+		loops++;
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	freed = vmstat("pt_reclaim_freed") - freed0;
+	TH_LOG("%ld reclaim calls, %ld tables freed", loops, freed);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(r[i].mismatches, 0) {
+			TH_LOG("worker %d: %ld lost values, first at %p: %d, want %d",
+			       i, r[i].mismatches, r[i].first_bad, r[i].seen,
+			       r[i].want);
+		}
+	}
+	EXPECT_GT(freed, 0);
+	munmap(p, RACE_TABLES * SPAN);
+}
+
+static void __attribute__((constructor)) init_page_size(void)
+{
+	psize = sysconf(_SC_PAGESIZE);
+}
+
+TEST_HARNESS_MAIN
