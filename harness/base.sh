@@ -125,10 +125,26 @@ if [ -n "${applied_commit:-}" ]; then
 fi
 
 info "applying the overlay from $OVERLAY to $SRC"
+# Files the applied overlay changed, with their content and mtime: those
+# that come out the same get their mtime back, so that make rebuilds only
+# what the new overlay really changed.
+kept=$(mktemp)
+trap 'rm -f "$kept"' EXIT
+if [ -n "${applied_commit:-}" ]; then
+	git_src diff --name-only base "$applied_commit" | while IFS= read -r f; do
+		[ -f "$SRC/$f" ] || continue
+		printf '%s\t%s\t%s\n' "$(git_src rev-parse "$applied_commit:$f")" \
+			"$(stat -c %Y "$SRC/$f")" "$f"
+	done > "$kept"
+fi
 git_src checkout -q --detach base
 git_src reset -q --hard base
 git_src clean -q -fd
 apply_overlay
+while IFS=$'\t' read -r blob mtime f; do
+	[ -f "$SRC/$f" ] && [ "$(git_src hash-object "$SRC/$f")" = "$blob" ] &&
+		touch -m -d "@$mtime" "$SRC/$f"
+done < "$kept"
 git_src add -A
 git_src commit -q --allow-empty -m "overlay $want"
 echo "$(git_src rev-parse HEAD) $want" > "$state"

@@ -71,7 +71,9 @@ load_arch() {
 }
 
 # kmake ARGS: make in the kernel tree for $ARCH (after load_arch), into
-# $KBUILD, through ccache.
+# $KBUILD, through ccache. Paths below the repository are hashed relative
+# to it, so a clone elsewhere (a CI checkout) hits the same cache entries.
+export CCACHE_BASEDIR="$TOP" CCACHE_NOHASHDIR=true
 kmake() {
 	make -C "$SRC" O="$KBUILD" ARCH="$LINUX_ARCH" \
 		CROSS_COMPILE="$CROSS_COMPILE" \

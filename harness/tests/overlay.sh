@@ -69,10 +69,15 @@ rm -f "$(git -C "$SRC" rev-parse --path-format=absolute --git-path pt-overlay)"
 "$HARNESS/export.sh" 2>/dev/null || fail "second export.sh"
 diff -r "$tmp/overlay1" "$OVERLAY" >&2 || fail "exporting twice gave different overlays"
 
-# 2. A base version that is not the tree's is reported.
+# 2. A base version that is not the tree's is reported. (And a patched
+# file that the new overlay leaves as it was keeps its mtime: no rebuild.)
 sed 's/^KERNEL_VERSION=.*/KERNEL_VERSION=6.12.1/' "$TOP/BASE" > "$tmp/BASE"
 echo "/* changed overlay */" >> "$OVERLAY/mm/rt_new.c"
+touch -m -d @1000000000 "$SRC/mm/madvise.c"
 BASE_FILE=$tmp/BASE "$HARNESS/base.sh" 2>"$tmp/err" || { cat "$tmp/err"; fail "base.sh with another base version"; }
+[ "$(stat -c %Y "$SRC/mm/madvise.c")" = 1000000000 ] ||
+	fail "re-applying the overlay touched mm/madvise.c, which it did not change"
+grep -q "changed overlay" "$SRC/mm/rt_new.c" || fail "the changed overlay file was not applied"
 show
 grep -q "the overlay was made against 6.12.1" "$tmp/err" ||
 	{ cat "$tmp/err"; fail "no message about the base version"; }
