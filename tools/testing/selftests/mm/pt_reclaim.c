@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -139,6 +141,16 @@ static char *map_tables(int n, int flags, int fd)
 	p = mmap(p, n * SPAN, PROT_READ | PROT_WRITE, flags | MAP_FIXED,
 		 fd, 0);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/* n anonymous tables, small pages only (no THP: no PTE table to free). */
+static char *map_anon(int n)
+{
+	char *p = map_tables(n, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+
+	if (p)
+		madvise(p, n * SPAN, MADV_NOHUGEPAGE);
+	return p;
 }
 
 /* A byte that says where it was written, and in which round. */
@@ -296,9 +308,8 @@ TEST(zero_page_and_lazyfree_keep_tables)
 	char *p;
 
 	REQUIRE_PT_RECLAIM();
-	p = map_tables(2, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	p = map_anon(2);
 	ASSERT_NE(p, NULL);
-	madvise(p, 2 * SPAN, MADV_NOHUGEPAGE);
 	/* A read fault maps the zero page. */
 	EXPECT_EQ(__atomic_load_n(p, __ATOMIC_RELAXED), 0);
 	p[SPAN] = 1;
@@ -325,9 +336,8 @@ TEST(vmas_and_holes)
 	char *p;
 
 	REQUIRE_PT_RECLAIM();
-	p = map_tables(4, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	p = map_anon(4);
 	ASSERT_NE(p, NULL);
-	madvise(p, 4 * SPAN, MADV_NOHUGEPAGE);
 	touch(p, 4, 0);
 	ASSERT_EQ(mprotect(p, SPAN / 2, PROT_READ), 0);
 	ASSERT_EQ(madvise(p, 4 * SPAN, MADV_DONTNEED), 0);
@@ -351,7 +361,7 @@ TEST(bad_input)
 	char *p;
 
 	REQUIRE_PT_RECLAIM();
-	p = map_tables(1, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	p = map_anon(1);
 	ASSERT_NE(p, NULL);
 	EXPECT_EQ(reclaim(p + 1, psize), -1);
 	EXPECT_EQ(errno, EINVAL);
@@ -374,9 +384,8 @@ TEST(swap_entries_keep_table)
 	int fd, i;
 
 	REQUIRE_PT_RECLAIM();
-	p = map_tables(1, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	p = map_anon(1);
 	ASSERT_NE(p, NULL);
-	madvise(p, SPAN, MADV_NOHUGEPAGE);
 	for (i = 0; i < 16; i++)
 		p[i * psize] = i + 1;
 	ASSERT_EQ(madvise(p, 16 * psize, MADV_PAGEOUT), 0);
@@ -394,6 +403,61 @@ TEST(swap_entries_keep_table)
 		EXPECT_EQ(p[i * psize], i + 1);
 out:
 	munmap(p, SPAN);
+}
+
+/*
+ * uffd-wp markers are entries: with UFFD_FEATURE_WP_UNPOPULATED,
+ * write-protecting unpopulated anonymous memory fills its tables with
+ * markers. They stay while the markers are there, and go once the range
+ * is unprotected (which clears the markers).
+ */
+TEST(uffd_wp_markers_keep_tables)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_WP_UNPOPULATED,
+	};
+	struct uffdio_register reg = { 0 };
+	struct uffdio_writeprotect wp = { 0 };
+	long freed0, pte0;
+	int uffd;
+	char *p;
+
+	REQUIRE_PT_RECLAIM();
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	if (ioctl(uffd, UFFDIO_API, &api) ||
+	    !(api.ioctls & (1ULL << _UFFDIO_REGISTER))) {
+		close(uffd);
+		SKIP(return, "no uffd-wp on unpopulated memory here");
+	}
+	p = map_anon(2);
+	ASSERT_NE(p, NULL);
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = 2 * SPAN;
+	reg.mode = UFFDIO_REGISTER_MODE_WP;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		munmap(p, 2 * SPAN);
+		close(uffd);
+		SKIP(return, "UFFDIO_REGISTER_MODE_WP: %s", strerror(errno));
+	}
+	wp.range = reg.range;
+	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
+
+	pte0 = vmpte();
+	freed0 = vmstat("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(p, 2 * SPAN), 0);
+	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	EXPECT_EQ(vmpte(), pte0);
+
+	wp.mode = 0;
+	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
+	ASSERT_EQ(reclaim(p, 2 * SPAN), 0);
+	EXPECT_EQ(vmstat("pt_reclaim_freed") - freed0, 2);
+	munmap(p, 2 * SPAN);
+	close(uffd);
 }
 
 /* A PMD-mapped THP has no PTE table: nothing to do, data intact. */
@@ -450,7 +514,7 @@ TEST(mlocked_kept)
 	char *p;
 
 	REQUIRE_PT_RECLAIM();
-	p = map_tables(2, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	p = map_anon(2);
 	ASSERT_NE(p, NULL);
 	ASSERT_EQ(mlock(p, 2 * SPAN), 0);
 	touch(p, 2, 0);
@@ -477,9 +541,8 @@ TEST(process_madvise_child)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		p = map_tables(NR_TABLES, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+		p = map_anon(NR_TABLES);
 		if (p) {
-			madvise(p, NR_TABLES * SPAN, MADV_NOHUGEPAGE);
 			touch(p, NR_TABLES, 0);
 			madvise(p, NR_TABLES * SPAN, MADV_DONTNEED);
 		}
@@ -513,9 +576,8 @@ TEST(fork_and_cow_after_reclaim)
 	pid_t pid;
 
 	REQUIRE_PT_RECLAIM();
-	p = map_tables(NR_TABLES, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	p = map_anon(NR_TABLES);
 	ASSERT_NE(p, NULL);
-	madvise(p, NR_TABLES * SPAN, MADV_NOHUGEPAGE);
 	touch(p, NR_TABLES, 0);
 	ASSERT_EQ(madvise(p, NR_TABLES * SPAN, MADV_DONTNEED), 0);
 	ASSERT_EQ(reclaim(p, NR_TABLES * SPAN), 0);
@@ -597,9 +659,8 @@ TEST(race_fault_write_reclaim)
 	int i;
 
 	REQUIRE_PT_RECLAIM();
-	p = map_tables(RACE_TABLES, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	p = map_anon(RACE_TABLES);
 	ASSERT_NE(p, NULL);
-	madvise(p, RACE_TABLES * SPAN, MADV_NOHUGEPAGE);
 	freed0 = vmstat("pt_reclaim_freed");
 	for (i = 0; i < 2; i++) {
 		r[i] = (struct race){ .p = p, .worker = i, .stop = &stop };
