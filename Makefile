@@ -6,13 +6,14 @@
 #   make run   ARCH=.. PROG=path [ARGS=..]  boot and run a static binary
 #                [FILES="DEST=SRC ..."] [RUN_TIMEOUT=secs]
 #   make build [ARCH=..]                    build a test kernel
+#   make lint                               checkpatch, kernel-doc, docs, sparse
 #   make tree / make export                 edit round trip (build/src)
 #   make install / make base / make clean
 
 ARCH ?= x86_64
 H := harness
 
-.PHONY: all demo check run build install base tree export selftests clean
+.PHONY: all demo check run build install base tree export selftests lint clean
 all:
 	@sed -n '/^#   make/s/^#   //p' Makefile
 
@@ -41,6 +42,9 @@ run: build
 
 demo: build
 	@$(H)/demo.sh $(ARCH)
+
+lint: base
+	@$(H)/lint.sh
 
 check: base
 	@$(H)/check.sh

@@ -4,9 +4,10 @@
 # Run every test: for each arch (CHECK_ARCHES, default "x86_64 s390x")
 # build the kernel and the mm selftests, boot, run the list
 # harness/selftests/*.tests and judge the console (harness/verdict.sh);
-# then the harness's own tests (harness/tests/*.sh). Goes on after a
-# failure; prints the skipped count, then, last, "N passed, N failed"
-# summed over everything. Exits 1 when anything failed.
+# then the upstream checks (harness/lint.sh), then the harness's own
+# tests (harness/tests/*.sh). Goes on after a failure; prints the
+# skipped count, then, last, "N passed, N failed" summed over everything.
+# Exits 1 when anything failed.
 . "$(dirname "$0")/lib.sh"
 
 archs=${CHECK_ARCHES:-x86_64 s390x}
@@ -53,6 +54,15 @@ for arch in $archs; do
 	fail=$((fail + ${f:-1}))
 	skip=$((skip + ${k:-0}))
 done
+
+# The upstream checks (checkpatch, kernel-doc, htmldocs, sparse per arch
+# against the base): one verdict per check.
+out=$("$HARNESS/lint.sh" $archs 2>&1) || true
+printf '%s\n' "$out"
+pass=$((pass + $(printf '%s\n' "$out" | grep -c '^lint: ok:')))
+fail=$((fail + $(printf '%s\n' "$out" | grep -c '^lint: FAIL:')))
+printf '%s\n' "$out" | grep -q '^lint: [0-9]* problems$' ||
+	{ echo "FAILED: harness/lint.sh did not finish"; fail=$((fail + 1)); }
 
 # Harness self-tests (some boot the x86_64 kernel built above): one
 # verdict each, from the exit status.

@@ -14,7 +14,8 @@ PACKAGES="$PACKAGE
 	flex bison bc cpio kmod libelf-dev libssl-dev dwarves
 	qemu-system-x86 qemu-system-misc
 	gcc-s390x-linux-gnu libc6-dev-s390x-cross
-	libnuma-dev libcap-dev"
+	libnuma-dev libcap-dev
+	sparse python3-sphinx python3-sphinx-rtd-theme"
 
 missing=
 for p in $PACKAGES; do

@@ -84,15 +84,22 @@ kmake() {
 
 # overlay_files: list the overlay's files, relative to $OVERLAY. The
 # overlay is every file below a top-level directory that also exists in
-# the kernel tree (mm/, include/, tools/, ...); top-level files (README,
-# Makefile, BASE) and harness/ are not part of it.
+# the kernel tree (mm/, include/, tools/, ...), and the top-level patches
+# of top-level kernel files (MAINTAINERS.patch); the other top-level files
+# (README, Makefile, BASE) and harness/ are not part of it.
 overlay_files() {
-	local d
-	for d in "$OVERLAY"/*/; do
-		d=$(basename "$d")
-		[ -d "$SRC/$d" ] || continue
-		(cd "$OVERLAY" && find "$d" -type f) 
-	done | LC_ALL=C sort
+	local d f
+	{
+		for d in "$OVERLAY"/*/; do
+			d=$(basename "$d")
+			[ -d "$SRC/$d" ] || continue
+			(cd "$OVERLAY" && find "$d" -type f)
+		done
+		for f in "$OVERLAY"/*.patch; do
+			f=$(basename "$f")
+			[ -f "$SRC/${f%.patch}" ] && echo "$f"
+		done
+	} | LC_ALL=C sort
 }
 
 # overlay_hash: one hash over the overlay's file names and contents.

@@ -75,6 +75,40 @@ static bool pt_reclaim_vma_ok(struct vm_area_struct *vma)
 	       !(vma->vm_flags & (VM_PFNMAP | VM_IO));
 }
 
+/*
+ * Map the table at @pmd as __pte_offset_map() does (under RCU, NULL when
+ * the pmd holds no table), and tell sparse that the RCU read lock is held
+ * when it succeeds: pte_unmap() releases it.
+ */
+static inline bool pt_reclaim_map(pmd_t *pmd, unsigned long addr,
+				  pmd_t *pmdvalp, pte_t **ptep)
+{
+	*ptep = __pte_offset_map(pmd, addr, pmdvalp);
+	return __cond_lock(RCU, *ptep);
+}
+
+/*
+ * The PTE lock is the pmd lock when split PTE locks are off: take and drop
+ * it only when it is a lock of its own, and tell sparse either way.
+ */
+static void pt_reclaim_lock_pte(spinlock_t *ptl, spinlock_t *pml)
+	__acquires(ptl)
+{
+	if (ptl != pml)
+		spin_lock_nested(ptl, SINGLE_DEPTH_NESTING);
+	else
+		__acquire(ptl);
+}
+
+static void pt_reclaim_unlock_pte(spinlock_t *ptl, spinlock_t *pml)
+	__releases(ptl)
+{
+	if (ptl != pml)
+		spin_unlock(ptl);
+	else
+		__release(ptl);
+}
+
 /* Lockless: does the table mapped at @pte hold only none entries? */
 static bool pte_table_looks_empty(pte_t *pte)
 {
@@ -131,16 +165,14 @@ static bool pt_reclaim_table(struct pt_reclaim_walk *walk, pmd_t *pmd,
 	if (!pmd_same(pmdp_get(pmd), pmdval))
 		goto unlock_pml;
 	ptl = pte_lockptr(mm, &pmdval);
-	if (ptl != pml)
-		spin_lock_nested(ptl, SINGLE_DEPTH_NESTING);
+	pt_reclaim_lock_pte(ptl, pml);
 
 	/*
 	 * Faults (under the per-VMA lock), MADV_DONTNEED, UFFDIO_COPY and
 	 * the rest write entries under the PTE lock we now hold: what we
 	 * see now is what the table holds, and stays so until we unlock.
 	 */
-	pte = pte_offset_map(&pmdval, addr);
-	if (WARN_ON_ONCE(!pte))
+	if (WARN_ON_ONCE(!pt_reclaim_map(&pmdval, addr, NULL, &pte)))
 		goto unlock_ptl;
 	if (!pte_table_empty_locked(pte) ||
 	    !arch_pte_table_reclaimable(mm, addr, pte)) {
@@ -154,8 +186,7 @@ static bool pt_reclaim_table(struct pt_reclaim_walk *walk, pmd_t *pmd,
 	freed = true;
 
 unlock_ptl:
-	if (ptl != pml)
-		spin_unlock(ptl);
+	pt_reclaim_unlock_pte(ptl, pml);
 unlock_pml:
 	spin_unlock(pml);
 	mmu_notifier_invalidate_range_end(&range);
@@ -186,8 +217,7 @@ static int pt_reclaim_pmd_range(struct pt_reclaim_walk *walk, pud_t *pud,
 			continue;
 
 		/* Maps the table under RCU; NULL when it is gone or bad. */
-		pte = __pte_offset_map(pmd, addr, &pmdval);
-		if (!pte)
+		if (!pt_reclaim_map(pmd, addr, &pmdval, &pte))
 			continue;
 		walk->scanned++;
 		empty = pte_table_looks_empty(pte);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
@@ -38,20 +39,15 @@
 #define MADV_PAGEOUT 21
 #endif
 
-/* The span one PTE table maps: 256 entries on s390x, 512 elsewhere. */
-#ifdef __s390x__
-#define SPAN (1UL << 20)
-#else
-#define SPAN (2UL << 20)
-#endif
 #define NR_TABLES 8
 
-static unsigned long psize;
+static unsigned long page_size;
+static unsigned long span;	/* PMD_SIZE: what one PTE table maps */
 
 /* VmPTE counts PTRS_PER_PTE * sizeof(pte_t) per table. */
 static long table_kb(void)
 {
-	return SPAN / psize * 8 / 1024;
+	return span / page_size * 8 / 1024;
 }
 
 /* A "Key: value kB" field of /proc/PID/status (or smaps_rollup), or -1. */
@@ -80,7 +76,7 @@ static long vmpte(void)
 }
 
 /* A counter of /proc/vmstat, or -1. */
-static long vmstat(const char *name)
+static long vmstat_read(const char *name)
 {
 	char key[64];
 	long val, found = -1;
@@ -103,24 +99,30 @@ static int reclaim(void *addr, size_t len)
 /* Is MADV_PT_RECLAIM known? Ask on a page of our own. */
 static bool have_pt_reclaim(void)
 {
-	void *p = mmap(NULL, psize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+	void *p = mmap(NULL, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
 		       -1, 0);
 	bool ok;
 
-	ok = !reclaim(p, psize) || errno != EINVAL;
-	munmap(p, psize);
+	ok = !reclaim(p, page_size) || errno != EINVAL;
+	munmap(p, page_size);
 	return ok;
 }
 
-#define REQUIRE_PT_RECLAIM() do {					\
-	if (!have_pt_reclaim()) {					\
-		const char *req = getenv("PT_RECLAIM_REQUIRED");	\
-		ASSERT_FALSE(req && !strcmp(req, "1")) {		\
-			TH_LOG("MADV_PT_RECLAIM: EINVAL, but required");\
-		}							\
-		SKIP(return, "kernel without MADV_PT_RECLAIM");		\
-	}								\
-} while (0)
+/*
+ * A kernel without the advice skips the tests, unless PT_RECLAIM_REQUIRED=1
+ * (the test harness sets it): then they fail.
+ */
+static bool pt_reclaim_present(struct __test_metadata *_metadata)
+{
+	const char *req = getenv("PT_RECLAIM_REQUIRED");
+
+	if (have_pt_reclaim())
+		return true;
+	ASSERT_FALSE(req && !strcmp(req, "1")) {
+		TH_LOG("MADV_PT_RECLAIM: EINVAL, but required");
+	}
+	return false;
+}
 
 /*
  * Reserve n + 1 spans, then map n whole spans at a table boundary over the
@@ -130,15 +132,15 @@ static char *map_tables(int n, int flags, int fd)
 {
 	char *r, *p;
 
-	r = mmap(NULL, (n + 1) * SPAN, PROT_NONE,
+	r = mmap(NULL, (n + 1) * span, PROT_NONE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r == MAP_FAILED)
 		return NULL;
-	p = (char *)(((uintptr_t)r + SPAN - 1) & ~(SPAN - 1));
+	p = (char *)(((uintptr_t)r + span - 1) & ~(span - 1));
 	if (p > r)
 		munmap(r, p - r);
-	munmap(p + n * SPAN, r + SPAN - p);
-	p = mmap(p, n * SPAN, PROT_READ | PROT_WRITE, flags | MAP_FIXED,
+	munmap(p + n * span, r + span - p);
+	p = mmap(p, n * span, PROT_READ | PROT_WRITE, flags | MAP_FIXED,
 		 fd, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -149,7 +151,7 @@ static char *map_anon(int n)
 	char *p = map_tables(n, MAP_PRIVATE | MAP_ANONYMOUS, -1);
 
 	if (p)
-		madvise(p, n * SPAN, MADV_NOHUGEPAGE);
+		madvise(p, n * span, MADV_NOHUGEPAGE);
 	return p;
 }
 
@@ -165,7 +167,7 @@ static void touch(char *p, int n, int round)
 	int i;
 
 	for (i = 0; i < n; i++)
-		p[i * SPAN + psize] = pattern(p + i * SPAN + psize, round);
+		p[i * span + page_size] = pattern(p + i * span + page_size, round);
 }
 
 /* The first table whose byte is not what @want says, or -1. */
@@ -174,7 +176,7 @@ static int check(char *p, int n, int round, bool want_zero)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		char *b = p + i * SPAN + psize;
+		char *b = p + i * span + page_size;
 
 		if (*b != (want_zero ? 0 : pattern(b, round)))
 			return i;
@@ -205,7 +207,8 @@ FIXTURE_SETUP(pt)
 	char name[] = "pt_reclaim.XXXXXX";
 	int flags = MAP_SHARED;
 
-	REQUIRE_PT_RECLAIM();
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	self->fd = -1;
 	switch (variant->backing) {
 	case ANON:
@@ -226,18 +229,18 @@ FIXTURE_SETUP(pt)
 	}
 	if (variant->backing != ANON) {
 		ASSERT_GE(self->fd, 0) TH_LOG("file: %s", strerror(errno));
-		ASSERT_EQ(ftruncate(self->fd, NR_TABLES * SPAN), 0);
+		ASSERT_EQ(ftruncate(self->fd, NR_TABLES * span), 0);
 	}
 	self->p = map_tables(NR_TABLES, flags, self->fd);
 	ASSERT_NE(self->p, NULL) TH_LOG("mmap: %s", strerror(errno));
 	/* Only the empty-table case here: no THP. */
-	madvise(self->p, NR_TABLES * SPAN, MADV_NOHUGEPAGE);
+	madvise(self->p, NR_TABLES * span, MADV_NOHUGEPAGE);
 }
 
 FIXTURE_TEARDOWN(pt)
 {
 	if (self->p)
-		munmap(self->p, NR_TABLES * SPAN);
+		munmap(self->p, NR_TABLES * span);
 	if (self->fd >= 0)
 		close(self->fd);
 }
@@ -251,18 +254,18 @@ TEST_F(pt, empty_tables_freed)
 	int bad;
 
 	touch(self->p, NR_TABLES, 0);
-	ASSERT_EQ(madvise(self->p, NR_TABLES * SPAN, MADV_DONTNEED), 0);
+	ASSERT_EQ(madvise(self->p, NR_TABLES * span, MADV_DONTNEED), 0);
 	pte0 = vmpte();
-	freed0 = vmstat("pt_reclaim_freed");
-	scanned0 = vmstat("pt_reclaim_scanned");
+	freed0 = vmstat_read("pt_reclaim_freed");
+	scanned0 = vmstat_read("pt_reclaim_scanned");
 	ASSERT_GE(freed0, 0) TH_LOG("no pt_reclaim_freed in /proc/vmstat");
 
-	ASSERT_EQ(reclaim(self->p, NR_TABLES * SPAN), 0);
+	ASSERT_EQ(reclaim(self->p, NR_TABLES * span), 0);
 	pte1 = vmpte();
 	EXPECT_EQ(pte0 - pte1, NR_TABLES * table_kb())
 		TH_LOG("VmPTE %ld kB -> %ld kB", pte0, pte1);
-	EXPECT_EQ(vmstat("pt_reclaim_freed") - freed0, NR_TABLES);
-	EXPECT_GE(vmstat("pt_reclaim_scanned") - scanned0, NR_TABLES);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, NR_TABLES);
+	EXPECT_GE(vmstat_read("pt_reclaim_scanned") - scanned0, NR_TABLES);
 
 	/* Shared data lives on in the page cache; private data is gone. */
 	bad = check(self->p, NR_TABLES, 0, !shared);
@@ -280,10 +283,10 @@ TEST_F(pt, used_tables_kept)
 
 	touch(self->p, NR_TABLES, 0);
 	pte0 = vmpte();
-	freed0 = vmstat("pt_reclaim_freed");
-	ASSERT_EQ(reclaim(self->p, NR_TABLES * SPAN), 0);
+	freed0 = vmstat_read("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(self->p, NR_TABLES * span), 0);
 	EXPECT_EQ(vmpte(), pte0);
-	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
 	EXPECT_EQ(check(self->p, NR_TABLES, 0, false), -1);
 }
 
@@ -293,11 +296,11 @@ TEST_F(pt, partial_tables_at_both_ends_kept)
 	long pte0, freed0;
 
 	touch(self->p, NR_TABLES, 0);
-	ASSERT_EQ(madvise(self->p, NR_TABLES * SPAN, MADV_DONTNEED), 0);
+	ASSERT_EQ(madvise(self->p, NR_TABLES * span, MADV_DONTNEED), 0);
 	pte0 = vmpte();
-	freed0 = vmstat("pt_reclaim_freed");
-	ASSERT_EQ(reclaim(self->p + psize, NR_TABLES * SPAN - 2 * psize), 0);
-	EXPECT_EQ(vmstat("pt_reclaim_freed") - freed0, NR_TABLES - 2);
+	freed0 = vmstat_read("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(self->p + page_size, NR_TABLES * span - 2 * page_size), 0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, NR_TABLES - 2);
 	EXPECT_EQ(pte0 - vmpte(), (NR_TABLES - 2) * table_kb());
 }
 
@@ -307,20 +310,21 @@ TEST(zero_page_and_lazyfree_keep_tables)
 	long pte0, freed0;
 	char *p;
 
-	REQUIRE_PT_RECLAIM();
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(2);
 	ASSERT_NE(p, NULL);
 	/* A read fault maps the zero page. */
 	EXPECT_EQ(__atomic_load_n(p, __ATOMIC_RELAXED), 0);
-	p[SPAN] = 1;
-	ASSERT_EQ(madvise(p + SPAN, psize, MADV_FREE), 0);
+	p[span] = 1;
+	ASSERT_EQ(madvise(p + span, page_size, MADV_FREE), 0);
 	pte0 = vmpte();
-	freed0 = vmstat("pt_reclaim_freed");
-	ASSERT_EQ(reclaim(p, 2 * SPAN), 0);
-	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	freed0 = vmstat_read("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(p, 2 * span), 0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
 	EXPECT_EQ(vmpte(), pte0);
-	EXPECT_EQ(p[SPAN], 1);
-	munmap(p, 2 * SPAN);
+	EXPECT_EQ(p[span], 1);
+	munmap(p, 2 * span);
 }
 
 /*
@@ -335,24 +339,25 @@ TEST(vmas_and_holes)
 	long pte0, freed0;
 	char *p;
 
-	REQUIRE_PT_RECLAIM();
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(4);
 	ASSERT_NE(p, NULL);
 	touch(p, 4, 0);
-	ASSERT_EQ(mprotect(p, SPAN / 2, PROT_READ), 0);
-	ASSERT_EQ(madvise(p, 4 * SPAN, MADV_DONTNEED), 0);
-	ASSERT_EQ(munmap(p + 4 * SPAN - 2 * psize, 2 * psize), 0);
+	ASSERT_EQ(mprotect(p, span / 2, PROT_READ), 0);
+	ASSERT_EQ(madvise(p, 4 * span, MADV_DONTNEED), 0);
+	ASSERT_EQ(munmap(p + 4 * span - 2 * page_size, 2 * page_size), 0);
 
 	pte0 = vmpte();
-	freed0 = vmstat("pt_reclaim_freed");
-	EXPECT_EQ(reclaim(p, 4 * SPAN), -1);
+	freed0 = vmstat_read("pt_reclaim_freed");
+	EXPECT_EQ(reclaim(p, 4 * span), -1);
 	EXPECT_EQ(errno, ENOMEM);
-	EXPECT_EQ(vmstat("pt_reclaim_freed") - freed0, 3);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 3);
 	EXPECT_EQ(pte0 - vmpte(), 3 * table_kb());
 	/* Without the hole in the range: no error, nothing left to free. */
-	EXPECT_EQ(reclaim(p + 3 * SPAN, SPAN - 2 * psize), 0);
-	EXPECT_EQ(vmstat("pt_reclaim_freed") - freed0, 3);
-	munmap(p, 4 * SPAN - 2 * psize);
+	EXPECT_EQ(reclaim(p + 3 * span, span - 2 * page_size), 0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 3);
+	munmap(p, 4 * span - 2 * page_size);
 }
 
 /* The usual madvise() errors. */
@@ -360,18 +365,19 @@ TEST(bad_input)
 {
 	char *p;
 
-	REQUIRE_PT_RECLAIM();
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(1);
 	ASSERT_NE(p, NULL);
-	EXPECT_EQ(reclaim(p + 1, psize), -1);
+	EXPECT_EQ(reclaim(p + 1, page_size), -1);
 	EXPECT_EQ(errno, EINVAL);
 	EXPECT_EQ(reclaim(p, 0), 0);
-	EXPECT_EQ(reclaim(p, -psize), -1);
+	EXPECT_EQ(reclaim(p, -page_size), -1);
 	EXPECT_EQ(errno, EINVAL);
-	EXPECT_EQ(madvise(p, psize, 1000), -1);
+	EXPECT_EQ(madvise(p, page_size, 1000), -1);
 	EXPECT_EQ(errno, EINVAL);
-	munmap(p, SPAN);
-	EXPECT_EQ(reclaim(p, SPAN), -1);
+	munmap(p, span);
+	EXPECT_EQ(reclaim(p, span), -1);
 	EXPECT_EQ(errno, ENOMEM);
 }
 
@@ -383,26 +389,27 @@ TEST(swap_entries_keep_table)
 	char *p;
 	int fd, i;
 
-	REQUIRE_PT_RECLAIM();
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(1);
 	ASSERT_NE(p, NULL);
 	for (i = 0; i < 16; i++)
-		p[i * psize] = i + 1;
-	ASSERT_EQ(madvise(p, 16 * psize, MADV_PAGEOUT), 0);
+		p[i * page_size] = i + 1;
+	ASSERT_EQ(madvise(p, 16 * page_size, MADV_PAGEOUT), 0);
 	fd = open("/proc/self/pagemap", O_RDONLY);
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(pread(fd, &ent, 8, (uintptr_t)p / psize * 8), 8);
+	ASSERT_EQ(pread(fd, &ent, 8, (uintptr_t)p / page_size * 8), 8);
 	close(fd);
 	if (!(ent & (1ULL << 62)))
 		SKIP(goto out, "the page was not swapped out (no swap?)");
 
-	freed0 = vmstat("pt_reclaim_freed");
-	ASSERT_EQ(reclaim(p, SPAN), 0);
-	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	freed0 = vmstat_read("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(p, span), 0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
 	for (i = 0; i < 16; i++)
-		EXPECT_EQ(p[i * psize], i + 1);
+		EXPECT_EQ(p[i * page_size], i + 1);
 out:
-	munmap(p, SPAN);
+	munmap(p, span);
 }
 
 /*
@@ -423,7 +430,8 @@ TEST(uffd_wp_markers_keep_tables)
 	int uffd;
 	char *p;
 
-	REQUIRE_PT_RECLAIM();
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (uffd < 0)
 		SKIP(return, "no userfaultfd: %s", strerror(errno));
@@ -435,10 +443,10 @@ TEST(uffd_wp_markers_keep_tables)
 	p = map_anon(2);
 	ASSERT_NE(p, NULL);
 	reg.range.start = (uintptr_t)p;
-	reg.range.len = 2 * SPAN;
+	reg.range.len = 2 * span;
 	reg.mode = UFFDIO_REGISTER_MODE_WP;
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
-		munmap(p, 2 * SPAN);
+		munmap(p, 2 * span);
 		close(uffd);
 		SKIP(return, "UFFDIO_REGISTER_MODE_WP: %s", strerror(errno));
 	}
@@ -447,16 +455,16 @@ TEST(uffd_wp_markers_keep_tables)
 	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
 
 	pte0 = vmpte();
-	freed0 = vmstat("pt_reclaim_freed");
-	ASSERT_EQ(reclaim(p, 2 * SPAN), 0);
-	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	freed0 = vmstat_read("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(p, 2 * span), 0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
 	EXPECT_EQ(vmpte(), pte0);
 
 	wp.mode = 0;
 	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
-	ASSERT_EQ(reclaim(p, 2 * SPAN), 0);
-	EXPECT_EQ(vmstat("pt_reclaim_freed") - freed0, 2);
-	munmap(p, 2 * SPAN);
+	ASSERT_EQ(reclaim(p, 2 * span), 0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 2);
+	munmap(p, 2 * span);
 	close(uffd);
 }
 
@@ -466,24 +474,25 @@ TEST(thp_untouched)
 	long freed0, pte0;
 	char *p;
 
-	REQUIRE_PT_RECLAIM();
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK))
 		SKIP(return, "no THP on this machine");
 	p = map_tables(1, MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	ASSERT_NE(p, NULL);
-	ASSERT_EQ(madvise(p, SPAN, MADV_HUGEPAGE), 0);
-	memset(p, 7, SPAN);
+	ASSERT_EQ(madvise(p, span, MADV_HUGEPAGE), 0);
+	memset(p, 7, span);
 	if (status_kb(getpid(), "AnonHugePages") <= 0)
 		SKIP(goto out, "the range did not get a huge page");
 	pte0 = vmpte();
-	freed0 = vmstat("pt_reclaim_freed");
-	ASSERT_EQ(reclaim(p, SPAN), 0);
-	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	freed0 = vmstat_read("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(p, span), 0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
 	EXPECT_EQ(vmpte(), pte0);
 	EXPECT_EQ(p[0], 7);
-	EXPECT_EQ(p[SPAN - 1], 7);
+	EXPECT_EQ(p[span - 1], 7);
 out:
-	munmap(p, SPAN);
+	munmap(p, span);
 }
 
 /* hugetlb is skipped: reclaim succeeds, the data stays. */
@@ -493,15 +502,16 @@ TEST(hugetlb_untouched)
 	long freed0;
 	char *p;
 
-	REQUIRE_PT_RECLAIM();
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (p == MAP_FAILED)
 		SKIP(return, "no 2 MiB hugetlb pages here");
 	memset(p, 9, len);
-	freed0 = vmstat("pt_reclaim_freed");
+	freed0 = vmstat_read("pt_reclaim_freed");
 	EXPECT_EQ(reclaim(p, len), 0);
-	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
 	EXPECT_EQ(p[0], 9);
 	EXPECT_EQ(p[len - 1], 9);
 	munmap(p, len);
@@ -513,18 +523,19 @@ TEST(mlocked_kept)
 	long lck0, freed0;
 	char *p;
 
-	REQUIRE_PT_RECLAIM();
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(2);
 	ASSERT_NE(p, NULL);
-	ASSERT_EQ(mlock(p, 2 * SPAN), 0);
+	ASSERT_EQ(mlock(p, 2 * span), 0);
 	touch(p, 2, 0);
 	lck0 = status_kb(getpid(), "VmLck");
-	freed0 = vmstat("pt_reclaim_freed");
-	ASSERT_EQ(reclaim(p, 2 * SPAN), 0);
-	EXPECT_EQ(vmstat("pt_reclaim_freed"), freed0);
+	freed0 = vmstat_read("pt_reclaim_freed");
+	ASSERT_EQ(reclaim(p, 2 * span), 0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
 	EXPECT_EQ(status_kb(getpid(), "VmLck"), lck0);
 	EXPECT_EQ(check(p, 2, 0, false), -1);
-	munmap(p, 2 * SPAN);
+	munmap(p, 2 * span);
 }
 
 /* process_madvise() frees another process's empty tables. */
@@ -536,7 +547,8 @@ TEST(process_madvise_child)
 	char *p;
 	pid_t pid;
 
-	REQUIRE_PT_RECLAIM();
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	ASSERT_EQ(pipe(pipefd), 0);
 	pid = fork();
 	ASSERT_GE(pid, 0);
@@ -544,7 +556,7 @@ TEST(process_madvise_child)
 		p = map_anon(NR_TABLES);
 		if (p) {
 			touch(p, NR_TABLES, 0);
-			madvise(p, NR_TABLES * SPAN, MADV_DONTNEED);
+			madvise(p, NR_TABLES * span, MADV_DONTNEED);
 		}
 		write(pipefd[1], &p, sizeof(p));
 		pause();
@@ -556,7 +568,7 @@ TEST(process_madvise_child)
 	ASSERT_GE(pidfd, 0);
 	pte0 = status_kb(pid, "VmPTE");
 	iov.iov_base = p;
-	iov.iov_len = NR_TABLES * SPAN;
+	iov.iov_len = NR_TABLES * span;
 	EXPECT_EQ(syscall(SYS_process_madvise, pidfd, &iov, 1,
 			  MADV_PT_RECLAIM, 0), (long)iov.iov_len)
 		TH_LOG("process_madvise: %s", strerror(errno));
@@ -575,12 +587,13 @@ TEST(fork_and_cow_after_reclaim)
 	char *p;
 	pid_t pid;
 
-	REQUIRE_PT_RECLAIM();
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(NR_TABLES);
 	ASSERT_NE(p, NULL);
 	touch(p, NR_TABLES, 0);
-	ASSERT_EQ(madvise(p, NR_TABLES * SPAN, MADV_DONTNEED), 0);
-	ASSERT_EQ(reclaim(p, NR_TABLES * SPAN), 0);
+	ASSERT_EQ(madvise(p, NR_TABLES * span, MADV_DONTNEED), 0);
+	ASSERT_EQ(reclaim(p, NR_TABLES * span), 0);
 	touch(p, NR_TABLES, 1);
 	pid = fork();
 	ASSERT_GE(pid, 0);
@@ -594,19 +607,19 @@ TEST(fork_and_cow_after_reclaim)
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("child status %#x", status);
 	EXPECT_EQ(check(p, NR_TABLES, 1, false), -1);
-	munmap(p, NR_TABLES * SPAN);
+	munmap(p, NR_TABLES * span);
 }
 
 /*
  * Faults, writes and reads race with MADV_PT_RECLAIM on the same tables.
- * Each worker owns 4 pages in each of 16 tables and remembers what it
+ * Each worker owns 2 pages in each of 16 tables and remembers what it
  * left in them; it often gives a page back with MADV_DONTNEED, so tables
  * go empty and get freed under it. Every value read must be the last one
  * written there (or zero after its own DONTNEED): a table freed while it
  * held a page, or written after it was freed, shows as a lost value.
  */
 #define RACE_TABLES 16
-#define RACE_PAGES 4
+#define RACE_PAGES 2
 #define RACE_SECONDS 3
 
 struct race {
@@ -628,8 +641,8 @@ static void *race_worker(void *arg)
 	while (!__atomic_load_n(r->stop, __ATOMIC_RELAXED)) {
 		int t = rand_r(&seed) % RACE_TABLES;
 		int k = rand_r(&seed) % RACE_PAGES;
-		char *b = r->p + t * SPAN +
-			  (r->worker * RACE_PAGES + k) * psize;
+		char *b = r->p + t * span +
+			  (r->worker * RACE_PAGES + k) * page_size;
 		char v = __atomic_load_n(b, __ATOMIC_RELAXED);
 
 		if (v != want[t][k] && !r->mismatches++) {
@@ -641,7 +654,7 @@ static void *race_worker(void *arg)
 		__atomic_store_n(b, v, __ATOMIC_RELAXED);
 		want[t][k] = v;
 		if (rand_r(&seed) % 2) {
-			madvise(b, psize, MADV_DONTNEED);
+			madvise(b, page_size, MADV_DONTNEED);
 			want[t][k] = 0;
 		}
 	}
@@ -658,23 +671,24 @@ TEST(race_fault_write_reclaim)
 	char *p;
 	int i;
 
-	REQUIRE_PT_RECLAIM();
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(RACE_TABLES);
 	ASSERT_NE(p, NULL);
-	freed0 = vmstat("pt_reclaim_freed");
+	freed0 = vmstat_read("pt_reclaim_freed");
 	for (i = 0; i < 2; i++) {
 		r[i] = (struct race){ .p = p, .worker = i, .stop = &stop };
 		ASSERT_EQ(pthread_create(&th[i], NULL, race_worker, &r[i]), 0);
 	}
 	end = time(NULL) + RACE_SECONDS;
 	while (time(NULL) < end) {
-		EXPECT_EQ(reclaim(p, RACE_TABLES * SPAN), 0);
+		EXPECT_EQ(reclaim(p, RACE_TABLES * span), 0);
 		loops++;
 	}
 	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	for (i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	freed = vmstat("pt_reclaim_freed") - freed0;
+	freed = vmstat_read("pt_reclaim_freed") - freed0;
 	TH_LOG("%ld reclaim calls, %ld tables freed", loops, freed);
 	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(r[i].mismatches, 0) {
@@ -684,12 +698,125 @@ TEST(race_fault_write_reclaim)
 		}
 	}
 	EXPECT_GT(freed, 0);
-	munmap(p, RACE_TABLES * SPAN);
+	munmap(p, RACE_TABLES * span);
 }
 
-static void __attribute__((constructor)) init_page_size(void)
+/*
+ * A tight reclaim loop must not starve a thread that faults into the same
+ * table: the fault installs a table, finds it gone at pte_offset_map_lock()
+ * and retries, and the retry must win soon. The faulting thread writes a
+ * page, checks it and gives it back for PROGRESS_FAULTS rounds, leaving
+ * the table empty for half a millisecond each time, while the main thread
+ * reclaims that one table without pause. It must finish within
+ * PROGRESS_SECONDS, and the table must have been freed in at least half
+ * of the rounds (else the race was not run).
+ */
+#define PROGRESS_FAULTS 2000
+#define PROGRESS_SECONDS 60
+
+struct progress {
+	char *p;
+	long done;
+	long bad;
+};
+
+static void *progress_worker(void *arg)
 {
-	psize = sysconf(_SC_PAGESIZE);
+	struct progress *w = arg;
+	char *b = w->p + page_size;
+	long i;
+
+	for (i = 0; i < PROGRESS_FAULTS; i++) {
+		__atomic_store_n(b, pattern(b, i), __ATOMIC_RELAXED);
+		if (__atomic_load_n(b, __ATOMIC_RELAXED) != pattern(b, i))
+			w->bad++;
+		madvise(b, page_size, MADV_DONTNEED);
+		__atomic_store_n(&w->done, i + 1, __ATOMIC_RELEASE);
+		/* Leave the table empty a while, so that it gets freed. */
+		usleep(500);
+	}
+	return NULL;
+}
+
+TEST(reclaim_loop_does_not_starve_faults)
+{
+	struct progress w = { 0 };
+	long freed0, freed, calls = 0;
+	pthread_t th;
+	time_t end;
+
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
+	w.p = map_anon(1);
+	ASSERT_NE(w.p, NULL);
+	freed0 = vmstat_read("pt_reclaim_freed");
+	ASSERT_EQ(pthread_create(&th, NULL, progress_worker, &w), 0);
+	end = time(NULL) + PROGRESS_SECONDS;
+	while (__atomic_load_n(&w.done, __ATOMIC_ACQUIRE) < PROGRESS_FAULTS &&
+	       time(NULL) < end) {
+		ASSERT_EQ(reclaim(w.p, span), 0);
+		calls++;
+	}
+	/* Stop hammering; a starved worker then finishes and can be joined. */
+	ASSERT_EQ(__atomic_load_n(&w.done, __ATOMIC_ACQUIRE), PROGRESS_FAULTS) {
+		TH_LOG("the faulting thread did %ld of %d rounds in %d s of reclaim",
+		       __atomic_load_n(&w.done, __ATOMIC_ACQUIRE),
+		       PROGRESS_FAULTS, PROGRESS_SECONDS);
+		pthread_join(th, NULL);
+	}
+	pthread_join(th, NULL);
+	freed = vmstat_read("pt_reclaim_freed") - freed0;
+	/*
+	 * One table per round at most, unless faults lost the table they had
+	 * just installed and retried: those retries are the extra frees.
+	 */
+	TH_LOG("%d fault rounds against %ld reclaim calls, %ld tables freed",
+	       PROGRESS_FAULTS, calls, freed);
+	EXPECT_EQ(w.bad, 0);
+	/* Nearly every round leaves an empty table to free; ask for half. */
+	EXPECT_GE(freed, PROGRESS_FAULTS / 2);
+	munmap(w.p, span);
+}
+
+/*
+ * The span one PTE table maps (PMD_SIZE), told by the kernel: a table has
+ * PTRS_PER_PTE 8-byte entries, each mapping a page, and VmPTE counts those
+ * bytes. Touch a page in a fresh area (its upper-level tables appear),
+ * then one 2 MiB further, in another PTE table under the same upper
+ * table: VmPTE grows by one PTE table. x86_64: 4 kB, 2 MiB; s390x: 2 kB,
+ * 1 MiB (256 entries).
+ */
+static unsigned long probe_span(void)
+{
+	unsigned long step = 2UL << 20, table;
+	long before, after;
+	char *r, *p;
+
+	r = mmap(NULL, 3 * step, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return 0;
+	madvise(r, 3 * step, MADV_NOHUGEPAGE);
+	p = (char *)(((uintptr_t)r + step - 1) & ~(step - 1));
+	p[0] = 1;
+	before = vmpte();
+	p[step] = 1;
+	after = vmpte();
+	munmap(r, 3 * step);
+	if (before < 0 || after <= before)
+		return 0;
+	table = (after - before) * 1024;
+	return table / 8 * page_size;
+}
+
+static void __attribute__((constructor)) init_sizes(void)
+{
+	page_size = sysconf(_SC_PAGESIZE);
+	span = probe_span();
+	if (!span || span > (2UL << 20)) {
+		fprintf(stderr, "pt_reclaim: cannot tell the PTE table span from VmPTE\n");
+		exit(KSFT_FAIL);
+	}
 }
 
 TEST_HARNESS_MAIN

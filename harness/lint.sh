@@ -1,0 +1,161 @@
+#!/bin/bash
+# usage: harness/lint.sh [ARCH...]      (default: x86_64 s390x)
+#
+# The checks an upstream reviewer runs, on the kernel tree in build/src as
+# it is (the overlay applied, plus any unexported edit), each one failing
+# on any finding:
+#  - checkpatch.pl --strict on the whole change against the base, checked
+#    as one patch;
+#  - kernel-doc -Wall on the changed C files and headers;
+#  - the Documentation directories the change touches, built with sphinx
+#    (SPHINXDIRS): no warning that names a changed file;
+#  - per ARCH, sparse (make C=2) on the changed .c files that ARCH builds,
+#    compared with sparse on the same files of the base tree: a warning the
+#    base does not have fails (line numbers are ignored, so moved code does
+#    not count as new). The base tree is a git worktree of tag "base" in
+#    build/lint-base, built for sparse in build/ARCH/lint-base.
+# Needs the ARCH kernels built (make build). Prints one line per check and
+# "lint: N problems" last; exits 1 when there is any.
+. "$(dirname "$0")/lib.sh"
+
+archs=${*:-x86_64 s390x}
+need_cmd sparse sparse
+[ -d "$SRC/.git" ] || die "no kernel tree in $SRC; run 'make base'"
+out=$BUILD/lint
+mkdir -p "$out"
+problems=0
+
+problem() {
+	echo "lint: FAIL: $*"
+	problems=$((problems + 1))
+}
+
+# norm TREE: "path:line[:col]: msg" -> "path: msg", path relative to
+# TREE, sorted; continuation lines (indented) are kept.
+norm() {
+	sed -E -e "s@^$1/@@" -e 's@^([^: ]+):[0-9]+(:[0-9]+)?: @\1: @' |
+		grep -E '^[^ ]+: (warning|error)|^   ' | LC_ALL=C sort
+}
+
+# The base tree, for the checks that compare.
+base_src=$BUILD/lint-base
+if [ ! -d "$base_src" ]; then
+	git -C "$SRC" worktree prune
+	git -C "$SRC" worktree add -q --detach "$base_src" base ||
+		die "cannot make the base worktree $base_src"
+fi
+[ "$(git -C "$base_src" rev-parse HEAD)" = "$(git -C "$SRC" rev-parse 'base^{commit}')" ] ||
+	die "$base_src is not at tag base; remove it and rerun"
+
+# The change against the base, committed or not, new files included: a
+# scratch index with the untracked files added as intent-to-add, so the
+# tree's own index is left alone.
+export GIT_INDEX_FILE=$out/index
+cp "$(git -C "$SRC" rev-parse --absolute-git-dir)/index" "$GIT_INDEX_FILE"
+git -C "$SRC" add -N . >/dev/null
+changed=$(git -C "$SRC" diff --name-only base -- .)
+[ -n "$changed" ] || die "$SRC has no change against the base"
+
+# 1. checkpatch, the change as one patch with a made-up mail header (the
+# diffstat lets checkpatch see that MAINTAINERS is updated).
+{
+	printf 'From: lint <lint@localhost>\nSubject: [PATCH] overlay\n\n'
+	printf 'The overlay against the base, checked as one patch.\n---\n'
+	git -C "$SRC" diff --stat -p base -- .
+} > "$out/series.diff"
+unset GIT_INDEX_FILE
+if "$SRC/scripts/checkpatch.pl" --strict --no-signoff --no-tree -q \
+	"$out/series.diff" > "$out/checkpatch.log" 2>&1; then
+	echo "lint: ok: checkpatch --strict ($(grep -c '^+++ ' "$out/series.diff") files)"
+else
+	cat "$out/checkpatch.log"
+	problem "checkpatch --strict (log: $out/checkpatch.log)"
+fi
+
+# 2. kernel-doc on the changed C sources and headers, selftests aside,
+# compared with the same files in the base.
+mapfile -t cfiles < <(printf '%s\n' "$changed" | grep -E '\.[ch]$' |
+	grep -v '^tools/' || true)
+kdoc() {
+	local f
+	for f in "${cfiles[@]}"; do
+		[ -f "$1/$f" ] && (cd "$1" && scripts/kernel-doc -none -Wall "$f" 2>&1)
+	done | norm "$1"
+}
+kdoc "$SRC" > "$out/kernel-doc.norm"
+kdoc "$base_src" > "$out/kernel-doc-base.norm"
+new=$(LC_ALL=C comm -23 "$out/kernel-doc.norm" "$out/kernel-doc-base.norm")
+if [ -n "$new" ]; then
+	printf '%s\n' "$new"
+	problem "kernel-doc -Wall: warnings the base does not have"
+else
+	echo "lint: ok: kernel-doc -Wall, no new warning (${#cfiles[@]} files)"
+fi
+
+# 3. Documentation: build the touched directories, keep the warnings that
+# name a changed file (the rest of a partial build warns about links to
+# directories left out).
+mapfile -t docs < <(printf '%s\n' "$changed" | grep '^Documentation/.*\.rst$' || true)
+if [ ${#docs[@]} -gt 0 ]; then
+	need_cmd sphinx-build python3-sphinx
+	dirs=$(printf '%s\n' "${docs[@]}" | sed -E 's@^Documentation/@@; s@/[^/]*$@@' |
+		sort -u | tr '\n' ' ')
+	rm -rf "$out/docs"
+	if ! make -C "$SRC" O="$out/docs" SPHINXDIRS="$dirs" htmldocs \
+		> "$out/htmldocs.log" 2>&1; then
+		tail -n 20 "$out/htmldocs.log"
+		problem "htmldocs SPHINXDIRS='$dirs' failed (log: $out/htmldocs.log)"
+	else
+		pat=$(printf '%s\n' "${docs[@]}" | sed 's/\./\\./g' | paste -sd'|')
+		if grep -E "($pat).*(WARNING|ERROR)" "$out/htmldocs.log"; then
+			problem "htmldocs: warnings in changed pages (log: $out/htmldocs.log)"
+		else
+			echo "lint: ok: htmldocs of $dirs(${#docs[@]} changed pages, no warning)"
+		fi
+	fi
+fi
+
+# 4. sparse, patched tree vs base tree.
+for arch in $archs; do
+	load_arch "$arch"
+	[ -f "$KBUILD/.config" ] || die "$arch kernel not configured; run 'make build ARCH=$arch'"
+	# The changed .c files this configuration builds, as make targets.
+	objs=()
+	for f in $(printf '%s\n' "$changed" | grep '\.c$' | grep -v '^tools/' || true); do
+		[ -f "$KBUILD/${f%.c}.o" ] && objs+=("${f%.c}.o")
+	done
+	if [ ${#objs[@]} -eq 0 ]; then
+		problem "$arch: no changed .c file is built; nothing to check"
+		continue
+	fi
+	kmake C=2 "${objs[@]}" > "$out/sparse-$arch.log" 2>&1 ||
+		{ tail -n 20 "$out/sparse-$arch.log"; problem "$arch: build with sparse failed"; continue; }
+	# The base: same config, olddefconfig drops our options; files the
+	# overlay adds do not exist there (all their warnings are new).
+	bobjs=()
+	for o in "${objs[@]}"; do
+		[ -f "$base_src/${o%.o}.c" ] && bobjs+=("$o")
+	done
+	bk=$BUILD/$arch/lint-base
+	mkdir -p "$bk"
+	cp "$KBUILD/.config" "$bk/.config"
+	if [ ${#bobjs[@]} -gt 0 ]; then
+		(SRC=$base_src KBUILD=$bk; kmake olddefconfig >/dev/null &&
+			kmake C=2 "${bobjs[@]}") > "$out/sparse-$arch-base.log" 2>&1 ||
+			{ tail -n 20 "$out/sparse-$arch-base.log"; problem "$arch: base build with sparse failed"; continue; }
+	else
+		: > "$out/sparse-$arch-base.log"
+	fi
+	norm "$SRC" < "$out/sparse-$arch.log" > "$out/sparse-$arch.norm"
+	norm "$base_src" < "$out/sparse-$arch-base.log" > "$out/sparse-$arch-base.norm"
+	new=$(LC_ALL=C comm -23 "$out/sparse-$arch.norm" "$out/sparse-$arch-base.norm")
+	if [ -n "$new" ]; then
+		printf '%s\n' "$new"
+		problem "$arch: sparse warnings the base does not have (logs: $out/sparse-$arch*.log)"
+	else
+		echo "lint: ok: $arch sparse, no new warning (${#objs[@]} files: ${objs[*]})"
+	fi
+done
+
+echo "lint: $problems problems"
+[ "$problems" -eq 0 ]

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for MADV_PT_RECLAIM (mm/pt_reclaim.c).
+ *
+ * Each case runs in its own kthread with a fresh mm (kunit_vm_mmap()),
+ * touches the mapping through uaccess, sets up entries by hand under the
+ * PTE lock, and calls do_madvise() as a process would. Whether the table
+ * is still there is read from the pmd; mm_pgtables_bytes() must drop by
+ * exactly one table when it goes.
+ *
+ * On s390 with PGSTE support, a second suite makes the test mm claim
+ * PGSTEs, as a KVM host's does (KVM cannot run under TCG), and checks that
+ * each piece of PGSTE state keeps the table and that an all-clear table
+ * goes.
+ */
+
+#include <kunit/test.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/pgtable.h>
+#include <linux/swap.h>
+#include <linux/swapops.h>
+#include <linux/uaccess.h>
+
+/* One PTE table's span, mapped at a span boundary, with a page around. */
+struct pt_test {
+	struct mm_struct *mm;
+	unsigned long addr;	/* PMD-aligned start of the span */
+};
+
+static void pt_test_map(struct kunit *test, struct pt_test *t)
+{
+	unsigned long area;
+
+	/* A span plus slack, then keep the aligned span inside it. */
+	area = kunit_vm_mmap(test, NULL, 0, 2 * PMD_SIZE,
+			     PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, area, 0, "kunit_vm_mmap() failed");
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(area));
+	t->mm = current->mm;
+	t->addr = ALIGN(area, PMD_SIZE);
+}
+
+/* The pmd that maps @addr, or NULL when an upper level is empty. */
+static pmd_t *pt_test_pmd(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+
+	if (pgd_none(pgdp_get(pgd)))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(p4dp_get(p4d)))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(pudp_get(pud)))
+		return NULL;
+	return pmd_offset(pud, addr);
+}
+
+/* Is there a PTE table for the span at @t->addr? */
+static bool pt_test_has_table(struct pt_test *t)
+{
+	bool has;
+	pmd_t *pmd;
+
+	mmap_read_lock(t->mm);
+	pmd = pt_test_pmd(t->mm, t->addr);
+	has = pmd && !pmd_none(pmdp_get(pmd));
+	mmap_read_unlock(t->mm);
+	return has;
+}
+
+/* Fault in the page at @addr by writing @val to it. */
+static void pt_test_write(struct kunit *test, unsigned long addr, u8 val)
+{
+	KUNIT_ASSERT_EQ(test, put_user(val, (u8 __user *)addr), 0);
+}
+
+static int pt_test_madvise(struct pt_test *t, unsigned long start,
+			   unsigned long len, int advice)
+{
+	return do_madvise(t->mm, start, len, advice);
+}
+
+/* A table with one page faulted in and then given back: empty. */
+static void pt_test_empty_table(struct kunit *test, struct pt_test *t)
+{
+	pt_test_map(test, t);
+	pt_test_write(test, t->addr + PAGE_SIZE, 1);
+	KUNIT_ASSERT_TRUE(test, pt_test_has_table(t));
+	KUNIT_ASSERT_EQ(test, pt_test_madvise(t, t->addr, PMD_SIZE,
+					      MADV_DONTNEED), 0);
+	KUNIT_ASSERT_TRUE(test, pt_test_has_table(t));
+}
+
+/*
+ * Run @fn on the table of @t under its PTE lock, with @pte at its first
+ * entry.
+ */
+/* __pte_offset_map(), with the RCU read lock it holds shown to sparse. */
+static inline bool pt_test_map_table(pmd_t *pmd, unsigned long addr,
+				     pte_t **ptep)
+{
+	*ptep = __pte_offset_map(pmd, addr, NULL);
+	return __cond_lock(RCU, *ptep);
+}
+
+static void pt_test_with_table(struct kunit *test, struct pt_test *t,
+			       void (*fn)(struct pt_test *t, pte_t *pte,
+					  void *arg),
+			       void *arg)
+{
+	spinlock_t *ptl;	/* the table's PTE lock */
+	pte_t *pte = NULL;
+	pmd_t *pmd;
+
+	mmap_read_lock(t->mm);
+	pmd = pt_test_pmd(t->mm, t->addr);
+	/* Nothing else runs in this mm: the pmd cannot change under us. */
+	if (pmd && pt_test_map_table(pmd, t->addr, &pte)) {
+		ptl = pte_lockptr(t->mm, pmd);
+		spin_lock(ptl);
+		fn(t, pte, arg);
+		spin_unlock(ptl);
+		pte_unmap(pte);
+	}
+	mmap_read_unlock(t->mm);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, pte, "no PTE table at %lx", t->addr);
+}
+
+/* Reclaim the span; the table must be gone, and counted so. */
+static void pt_test_expect_freed(struct kunit *test, struct pt_test *t)
+{
+	unsigned long bytes = mm_pgtables_bytes(t->mm);
+
+	KUNIT_EXPECT_EQ(test, pt_test_madvise(t, t->addr, PMD_SIZE,
+					      MADV_PT_RECLAIM), 0);
+	KUNIT_EXPECT_FALSE_MSG(test, pt_test_has_table(t),
+			       "the empty table was not freed");
+	KUNIT_EXPECT_EQ(test, bytes - mm_pgtables_bytes(t->mm),
+			PTRS_PER_PTE * sizeof(pte_t));
+}
+
+/* Reclaim [start, start + len); the table must stay, and still count. */
+static void pt_test_expect_kept(struct kunit *test, struct pt_test *t,
+				unsigned long start, unsigned long len)
+{
+	unsigned long bytes = mm_pgtables_bytes(t->mm);
+
+	KUNIT_EXPECT_EQ(test, pt_test_madvise(t, start, len,
+					      MADV_PT_RECLAIM), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, pt_test_has_table(t),
+			      "the table was freed");
+	KUNIT_EXPECT_EQ(test, mm_pgtables_bytes(t->mm), bytes);
+}
+
+static void pt_reclaim_empty_table_freed(struct kunit *test)
+{
+	struct pt_test t;
+
+	pt_test_empty_table(test, &t);
+	pt_test_expect_freed(test, &t);
+	/* A fault after the reclaim gets a new table and works. */
+	pt_test_write(test, t.addr, 2);
+	KUNIT_EXPECT_TRUE(test, pt_test_has_table(&t));
+}
+
+static void pt_reclaim_present_entry_keeps_table(struct kunit *test)
+{
+	struct pt_test t;
+	u8 val = 0;
+
+	pt_test_map(test, &t);
+	pt_test_write(test, t.addr + PMD_SIZE - PAGE_SIZE, 42);
+	pt_test_expect_kept(test, &t, t.addr, PMD_SIZE);
+	KUNIT_EXPECT_EQ(test, get_user(val, (u8 __user *)(t.addr + PMD_SIZE -
+							    PAGE_SIZE)), 0);
+	KUNIT_EXPECT_EQ(test, val, 42);
+}
+
+static void pt_test_set_marker(struct pt_test *t, pte_t *pte, void *arg)
+{
+	unsigned long i = (unsigned long)arg;
+
+	set_pte_at(t->mm, t->addr + i * PAGE_SIZE, pte + i,
+		   make_pte_marker(PTE_MARKER_POISONED));
+}
+
+static void pt_test_clear_entry(struct pt_test *t, pte_t *pte, void *arg)
+{
+	unsigned long i = (unsigned long)arg;
+
+	pte_clear(t->mm, t->addr + i * PAGE_SIZE, pte + i);
+}
+
+static void pt_reclaim_marker_keeps_table(struct kunit *test)
+{
+	unsigned long last = PTRS_PER_PTE - 1;
+	struct pt_test t;
+
+	pt_test_empty_table(test, &t);
+	/* A marker is not pte_none(): the table holds something. */
+	pt_test_with_table(test, &t, pt_test_set_marker, (void *)last);
+	pt_test_expect_kept(test, &t, t.addr, PMD_SIZE);
+	pt_test_with_table(test, &t, pt_test_clear_entry, (void *)last);
+	pt_test_expect_freed(test, &t);
+}
+
+static void pt_reclaim_partial_span_untouched(struct kunit *test)
+{
+	struct pt_test t;
+
+	pt_test_empty_table(test, &t);
+	/* Ranges that miss a page of the span at either end. */
+	pt_test_expect_kept(test, &t, t.addr, PMD_SIZE - PAGE_SIZE);
+	pt_test_expect_kept(test, &t, t.addr + PAGE_SIZE,
+			    PMD_SIZE - PAGE_SIZE);
+	pt_test_expect_freed(test, &t);
+}
+
+static struct kunit_case pt_reclaim_cases[] = {
+	KUNIT_CASE(pt_reclaim_empty_table_freed),
+	KUNIT_CASE(pt_reclaim_present_entry_keeps_table),
+	KUNIT_CASE(pt_reclaim_marker_keeps_table),
+	KUNIT_CASE(pt_reclaim_partial_span_untouched),
+	{}
+};
+
+static struct kunit_suite pt_reclaim_suite = {
+	.name = "pt_reclaim",
+	.test_cases = pt_reclaim_cases,
+};
+
+#ifdef CONFIG_PGSTE
+/*
+ * s390 PGSTEs: the second half of each table. A test mm claims PGSTEs as
+ * a KVM host's does once s390_enable_sie() ran; every s390 table already
+ * has the PGSTE half (zeroed), so only the claim is missing.
+ */
+struct pgste_case {
+	const char *name;
+	unsigned long bits;
+	unsigned int entry;	/* which entry's PGSTE holds them */
+};
+
+static const struct pgste_case pgste_cases[] = {
+	{ "ACC (storage key)", PGSTE_ACC_BITS, 0 },
+	{ "FP (fetch protection)", PGSTE_FP_BIT, 1 },
+	{ "HR (host referenced)", PGSTE_HR_BIT, 17 },
+	{ "HC (host changed)", PGSTE_HC_BIT, 64 },
+	{ "GR (guest referenced)", PGSTE_GR_BIT, 100 },
+	{ "GC (guest changed)", PGSTE_GC_BIT, 128 },
+	{ "UC (dirty for migration)", PGSTE_UC_BIT, 200 },
+	{ "IN (IPTE notification)", PGSTE_IN_BIT, 254 },
+	{ "VSIE (in a shadow table)", PGSTE_VSIE_BIT, PTRS_PER_PTE - 1 },
+	{ "GPS ZERO", _PGSTE_GPS_ZERO, 3 },
+	{ "GPS NODAT", _PGSTE_GPS_NODAT, 5 },
+	{ "GPS usage UNUSED", _PGSTE_GPS_USAGE_UNUSED, 7 },
+	{ "GPS usage POT_VOLATILE", _PGSTE_GPS_USAGE_POT_VOLATILE, 9 },
+	{ "GPS usage VOLATILE", _PGSTE_GPS_USAGE_VOLATILE, 11 },
+	{ "an unnamed bit (bit 63)", 1UL, 13 },
+};
+
+static void pgste_case_desc(const struct pgste_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", c->name);
+}
+
+KUNIT_ARRAY_PARAM(pgste, pgste_cases, pgste_case_desc);
+
+struct pgste_set {
+	unsigned int entry;
+	unsigned long bits;
+};
+
+/* Write a PGSTE by hand (we hold the PTE lock, as every PGSTE writer). */
+static void pt_test_set_pgste(struct pt_test *t, pte_t *pte, void *arg)
+{
+	struct pgste_set *set = arg;
+	unsigned long *pgste = (unsigned long *)(pte + PTRS_PER_PTE);
+
+	WRITE_ONCE(pgste[set->entry], set->bits);
+}
+
+static void pt_test_claim_pgste(struct kunit *test, struct pt_test *t)
+{
+	mmap_write_lock(t->mm);
+	t->mm->context.has_pgste = 1;
+	mmap_write_unlock(t->mm);
+	KUNIT_ASSERT_TRUE(test, mm_has_pgste(t->mm));
+}
+
+static void pt_reclaim_pgste_state_keeps_table(struct kunit *test)
+{
+	const struct pgste_case *c = test->param_value;
+	struct pgste_set set = { .entry = c->entry, .bits = c->bits };
+	struct pt_test t;
+
+	pt_test_empty_table(test, &t);
+	pt_test_claim_pgste(test, &t);
+	pt_test_with_table(test, &t, pt_test_set_pgste, &set);
+	pt_test_expect_kept(test, &t, t.addr, PMD_SIZE);
+	/* The same table with the PGSTE cleared goes. */
+	set.bits = 0;
+	pt_test_with_table(test, &t, pt_test_set_pgste, &set);
+	pt_test_expect_freed(test, &t);
+}
+
+static void pt_reclaim_pgste_clear_table_freed(struct kunit *test)
+{
+	struct pt_test t;
+
+	pt_test_empty_table(test, &t);
+	pt_test_claim_pgste(test, &t);
+	pt_test_expect_freed(test, &t);
+}
+
+static struct kunit_case pt_reclaim_pgste_cases[] = {
+	KUNIT_CASE(pt_reclaim_pgste_clear_table_freed),
+	KUNIT_CASE_PARAM(pt_reclaim_pgste_state_keeps_table,
+			 pgste_gen_params),
+	{}
+};
+
+static struct kunit_suite pt_reclaim_pgste_suite = {
+	.name = "pt_reclaim_s390_pgste",
+	.test_cases = pt_reclaim_pgste_cases,
+};
+
+kunit_test_suites(&pt_reclaim_suite, &pt_reclaim_pgste_suite);
+#else
+kunit_test_suites(&pt_reclaim_suite);
+#endif /* CONFIG_PGSTE */
+
+MODULE_DESCRIPTION("KUnit tests for MADV_PT_RECLAIM");
+MODULE_LICENSE("GPL");
