@@ -37,6 +37,19 @@ norm() {
 		grep -E '^[^ ]+: (warning|error)|^   ' | LC_ALL=C sort
 }
 
+# compare NEW BASE OK FAIL: the lines of NEW (normalized findings) that
+# BASE does not have are problems, reported with FAIL; none: OK.
+compare() {
+	local new
+	new=$(LC_ALL=C comm -23 "$1" "$2")
+	if [ -n "$new" ]; then
+		printf '%s\n' "$new"
+		problem "$4"
+	else
+		echo "lint: ok: $3"
+	fi
+}
+
 # The base tree, for the checks that compare.
 base_src=$BUILD/lint-base
 if [ ! -d "$base_src" ]; then
@@ -84,13 +97,9 @@ kdoc() {
 }
 kdoc "$SRC" > "$out/kernel-doc.norm"
 kdoc "$base_src" > "$out/kernel-doc-base.norm"
-new=$(LC_ALL=C comm -23 "$out/kernel-doc.norm" "$out/kernel-doc-base.norm")
-if [ -n "$new" ]; then
-	printf '%s\n' "$new"
-	problem "kernel-doc -Wall: warnings the base does not have"
-else
-	echo "lint: ok: kernel-doc -Wall, no new warning (${#cfiles[@]} files)"
-fi
+compare "$out/kernel-doc.norm" "$out/kernel-doc-base.norm" \
+	"kernel-doc -Wall, no new warning (${#cfiles[@]} files)" \
+	"kernel-doc -Wall: warnings the base does not have"
 
 # 3. Documentation: build the touched directories, keep the warnings that
 # name a changed file (the rest of a partial build warns about links to
@@ -148,13 +157,9 @@ for arch in $archs; do
 	fi
 	norm "$SRC" < "$out/sparse-$arch.log" > "$out/sparse-$arch.norm"
 	norm "$base_src" < "$out/sparse-$arch-base.log" > "$out/sparse-$arch-base.norm"
-	new=$(LC_ALL=C comm -23 "$out/sparse-$arch.norm" "$out/sparse-$arch-base.norm")
-	if [ -n "$new" ]; then
-		printf '%s\n' "$new"
-		problem "$arch: sparse warnings the base does not have (logs: $out/sparse-$arch*.log)"
-	else
-		echo "lint: ok: $arch sparse, no new warning (${#objs[@]} files: ${objs[*]})"
-	fi
+	compare "$out/sparse-$arch.norm" "$out/sparse-$arch-base.norm" \
+		"$arch sparse, no new warning (${#objs[@]} files: ${objs[*]})" \
+		"$arch: sparse warnings the base does not have (logs: $out/sparse-$arch*.log)"
 done
 
 echo "lint: $problems problems"
