@@ -18,6 +18,13 @@ elapsed() {
 	echo "$(( $(date +%s) - $1 )) s"
 }
 
+# count_lines REGEX TEXT: how many lines of TEXT match REGEX. Not
+# "grep -c" bare: it exits 1 when the count is 0, and under set -e that
+# ends this script in the middle of an assignment, without a word.
+count_lines() {
+	printf '%s\n' "$2" | grep -c -- "$1" || true
+}
+
 # tests LIST ARCH: the lines of LIST for ARCH ("[arch] " prefixes).
 tests_for() {
 	awk -v a="[$2] " '/^\[/ { if (index($0, a) == 1) print substr($0, length(a) + 1); next } 1' "$1"
@@ -59,8 +66,8 @@ done
 # against the base): one verdict per check.
 out=$("$HARNESS/lint.sh" $archs 2>&1) || true
 printf '%s\n' "$out"
-pass=$((pass + $(printf '%s\n' "$out" | grep -c '^lint: ok:')))
-fail=$((fail + $(printf '%s\n' "$out" | grep -c '^lint: FAIL:')))
+pass=$((pass + $(count_lines '^lint: ok:' "$out")))
+fail=$((fail + $(count_lines '^lint: FAIL:' "$out")))
 printf '%s\n' "$out" | grep -q '^lint: [0-9]* problems$' ||
 	{ echo "FAILED: harness/lint.sh did not finish"; fail=$((fail + 1)); }
 
