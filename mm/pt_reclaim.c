@@ -27,12 +27,21 @@
  *    none, the arch asked (arch_pte_table_reclaimable()), then the pmd is
  *    cleared and the TLB flushed by pmdp_clear_pte_table_flush(), which
  *    also drops paging-structure caches. Everyone who writes entries does
- *    so under the PTE lock, after checking that the pmd still points to
- *    the table: pte_offset_map_lock() re-checks the pmd under the lock,
- *    pmd_install() allocates a new table only under the pmd lock and only
- *    where the pmd is none, and the pte_offset_map_nolock() callers that
- *    write re-check the pmd after taking the lock. So once the pmd is
- *    cleared under both locks, nobody can write into the table any more.
+ *    so under the PTE lock, after making sure the table is still the one
+ *    the pmd points to: pte_offset_map_lock() re-checks the pmd under the
+ *    lock; pmd_install() allocates a new table only under the pmd lock and
+ *    only where the pmd is none. The pte_offset_map_nolock() callers each
+ *    say at the call why they are safe: they re-check the pmd under the
+ *    lock (collapse_pte_mapped_thp(), retract_page_tables(), UFFDIO_MOVE),
+ *    or hold the mmap lock for write (fork's copy_pte_range(), mremap's
+ *    move_ptes()), or write only over an entry they saw non-none and
+ *    re-check under the lock (handle_pte_fault(), do_swap_page(),
+ *    page_vma_mapped_walk(), the MGLRU walk_pte_range()), which a freed
+ *    table, all none, fails; filemap_fault_recheck_pte_none() only reads.
+ *    (arm's adjust_pte() and powerpc's assert_pte_locked() are of the
+ *    last two kinds; neither arch selects ARCH_SUPPORTS_MADV_PT_RECLAIM yet.)
+ *    So once the pmd is cleared under both locks, nobody can write into
+ *    the table any more.
  *
  * The table is then freed with pte_free_defer(), after an RCU grace
  * period: RCU walkers (pte_offset_map()) and GUP-fast (IRQs off, which
