@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 
 #include "../kselftest_harness.h"
+#include "vm_util.h"
 
 #ifndef MADV_PT_RECLAIM
 #define MADV_PT_RECLAIM 26
@@ -73,22 +74,6 @@ static long status_kb(pid_t pid, const char *key)
 static long vmpte(void)
 {
 	return status_kb(getpid(), "VmPTE");
-}
-
-/* A counter of /proc/vmstat, or -1. */
-static long vmstat_read(const char *name)
-{
-	char key[64];
-	long val, found = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", key, &val) == 2)
-		if (!strcmp(key, name))
-			found = val;
-	fclose(f);
-	return found;
 }
 
 static int reclaim(void *addr, size_t len)
@@ -778,41 +763,10 @@ TEST(reclaim_loop_does_not_starve_faults)
 	munmap(w.p, span);
 }
 
-/*
- * The span one PTE table maps (PMD_SIZE), told by the kernel: a table has
- * PTRS_PER_PTE 8-byte entries, each mapping a page, and VmPTE counts those
- * bytes. Touch a page in a fresh area (its upper-level tables appear),
- * then one 2 MiB further, in another PTE table under the same upper
- * table: VmPTE grows by one PTE table. x86_64: 4 kB, 2 MiB; s390x: 2 kB,
- * 1 MiB (256 entries).
- */
-static unsigned long probe_span(void)
-{
-	unsigned long step = 2UL << 20, table;
-	long before, after;
-	char *r, *p;
-
-	r = mmap(NULL, 3 * step, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r == MAP_FAILED)
-		return 0;
-	madvise(r, 3 * step, MADV_NOHUGEPAGE);
-	p = (char *)(((uintptr_t)r + step - 1) & ~(step - 1));
-	p[0] = 1;
-	before = vmpte();
-	p[step] = 1;
-	after = vmpte();
-	munmap(r, 3 * step);
-	if (before < 0 || after <= before)
-		return 0;
-	table = (after - before) * 1024;
-	return table / 8 * page_size;
-}
-
 static void __attribute__((constructor)) init_sizes(void)
 {
 	page_size = sysconf(_SC_PAGESIZE);
-	span = probe_span();
+	span = pte_table_span();
 	if (!span || span > (2UL << 20)) {
 		fprintf(stderr, "pt_reclaim: cannot tell the PTE table span from VmPTE\n");
 		exit(KSFT_FAIL);

@@ -1,0 +1,984 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MADV_PT_RECLAIM torture: data must survive page tables being freed
+ * under every path that maps, moves or zaps memory at the same time.
+ *
+ * The region is cut into slots of one PTE table span each. Each worker
+ * thread owns some slots and is the only one to change their contents: it
+ * writes a pattern that names the page and a generation, keeps a shadow of
+ * what each page must hold, and races on its own slots MADV_DONTNEED,
+ * MADV_PT_RECLAIM, mmap(MAP_FIXED) and munmap, mprotect, mremap, fork (the
+ * child verifies, reclaims and writes, the parent checks COW kept its
+ * data), MADV_COLLAPSE where THP exists, and, where userfaultfd offers
+ * them, UFFDIO_MOVE and uffd-wp markers (a marker must outlive a reclaim).
+ * Meanwhile reclaimer threads call MADV_PT_RECLAIM over random parts of the
+ * whole region, and another process does the same through
+ * process_madvise(). Every page is verified against its shadow; every
+ * mismatch is printed with its address (a run of bad pages as one line,
+ * at most -m lines per worker; the count is always exact).
+ *
+ * Each worker draws its operations from its own generator seeded from
+ * --seed, so a worker's sequence is reproducible; the interleaving of the
+ * threads is not. The run ends after --seconds or --ops operations per
+ * worker. It fails on any mismatch, on an operation failing in a way it
+ * must not, or when no table was reclaimed (pt_reclaim_freed in
+ * /proc/vmstat did not move).
+ *
+ * usage: pt_reclaim_torture [-s SECONDS] [-n OPS] [-w WORKERS]
+ *                           [-r RECLAIMERS] [-S SEED] [-m LINES] [-v]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "../kselftest.h"
+#include "vm_util.h"
+
+#ifndef MADV_PT_RECLAIM
+#define MADV_PT_RECLAIM 26
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+#define MAX_WORKERS	16
+#define SLOTS_PER_WORKER 4
+
+/* What a page must hold: written by @origin (a page index) at @gen. */
+struct shadow {
+	uint32_t gen;		/* 0: the page must read as zero */
+	uint32_t origin;
+};
+
+enum op {
+	OP_WRITE, OP_VERIFY, OP_DONTNEED, OP_RECLAIM, OP_REMAP, OP_MUNMAP,
+	OP_MPROTECT, OP_MREMAP, OP_FORK, OP_COLLAPSE, OP_UFFD_MOVE,
+	OP_UFFD_WP, OP_FLIP, NR_OPS
+};
+
+static const char * const op_name[NR_OPS] = {
+	"write", "verify", "dontneed", "reclaim", "remap", "munmap",
+	"mprotect", "mremap", "fork", "collapse", "uffd_move", "uffd_wp",
+	"flip",
+};
+
+/* How often each operation is drawn, out of the sum. */
+static const unsigned int op_weight[NR_OPS] = {
+	[OP_WRITE] = 30, [OP_VERIFY] = 10, [OP_DONTNEED] = 12,
+	[OP_RECLAIM] = 8, [OP_REMAP] = 3, [OP_MUNMAP] = 3, [OP_MPROTECT] = 4,
+	[OP_MREMAP] = 4, [OP_FORK] = 1, [OP_COLLAPSE] = 2, [OP_UFFD_MOVE] = 6,
+	[OP_UFFD_WP] = 3, [OP_FLIP] = 6,
+};
+
+struct worker {
+	pthread_t thread;
+	int id;
+	uint64_t rng;
+	uint32_t gen;
+	char *scratch;			/* one span, for mremap */
+	struct shadow *shadow;		/* per page of the region */
+	unsigned long done[NR_OPS];	/* operations that did their work */
+	unsigned long declined[NR_OPS];	/* refused in an allowed way */
+	unsigned long mismatches;
+	unsigned long reports;		/* mismatch lines printed */
+	unsigned long failures;
+};
+
+static unsigned long page_size, span, pages_per_span;
+static unsigned long nr_slots, nr_pages;
+static char *region;
+static int nr_workers = 2, nr_reclaimers = 1;
+static unsigned long max_ops = ~0UL;
+static unsigned int seconds = 20;
+static unsigned long max_reports = 100;
+static uint64_t seed;
+static bool verbose;
+static struct worker workers[MAX_WORKERS];
+static atomic_bool stop;
+static atomic_ulong reclaim_calls;
+static int uffd = -1;
+static bool have_move, have_wp, have_thp;
+static int pagemap_fd = -1;
+
+/* xorshift64*: small, and the same sequence on every arch. */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static unsigned long rnd_below(struct worker *w, unsigned long n)
+{
+	return rnd(&w->rng) % n;
+}
+
+static char *page_addr(unsigned long idx)
+{
+	return region + idx * page_size;
+}
+
+/* Slot @k of worker @w: slots are dealt round robin. */
+static unsigned long slot_of(struct worker *w, unsigned long k)
+{
+	return w->id + k * nr_workers;
+}
+
+static unsigned long random_slot(struct worker *w)
+{
+	return slot_of(w, rnd_below(w, SLOTS_PER_WORKER));
+}
+
+static __printf(2, 3) void report(struct worker *w, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "# worker %d: ", w ? w->id : -1);
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
+	/* One write(2) per line: threads and fork children print too. */
+	if (write(STDOUT_FILENO, buf, strlen(buf)) < 0)
+		return;
+}
+
+/* Past max_reports lines from this worker, say so once and be quiet. */
+static bool quiet(struct worker *w)
+{
+	if (!max_reports || w->reports++ < max_reports)
+		return false;
+	if (w->reports == max_reports + 1)
+		report(w, "more failures and mismatches: not printed (-m)\n");
+	return true;
+}
+
+static void fail(struct worker *w, enum op which, const char *what)
+{
+	w->failures++;
+	if (!quiet(w))
+		report(w, "FAIL: %s: %s: %s\n", op_name[which], what,
+		       strerror(errno));
+}
+
+static void write_page(struct worker *w, unsigned long idx)
+{
+	uint64_t *p = (uint64_t *)page_addr(idx);
+
+	w->gen++;
+	if (!w->gen)
+		w->gen = 1;
+	p[0] = (uintptr_t)p;
+	p[1] = w->gen;
+	p[page_size / 8 - 1] = ~(uintptr_t)p ^ w->gen;
+	w->shadow[idx].gen = w->gen;
+	w->shadow[idx].origin = idx;
+}
+
+/*
+ * Check the page of index @idx, now mapped at @at (the page itself, or
+ * where mremap put it), against its shadow. A page that must be zero is
+ * read only now and then: reading maps the zero page, and a table full of
+ * zero-page entries is one reclaim can never free.
+ */
+static bool page_ok(struct worker *w, unsigned long idx, const char *at)
+{
+	const uint64_t *p = (const uint64_t *)at;
+	struct shadow s = w->shadow[idx];
+	uint64_t want = 0;
+
+	if (!s.gen && rnd_below(w, 8))
+		return true;
+	if (s.gen)
+		want = (uintptr_t)page_addr(s.origin);
+	return p[0] == want && p[1] == s.gen &&
+	       p[page_size / 8 - 1] == (s.gen ? ~want ^ s.gen : 0);
+}
+
+/*
+ * Report @n bad pages from @idx on (mapped at @at): the first one in
+ * full, the count of the rest. At most max_reports lines per worker (and
+ * per fork child); the count of mismatches is always exact.
+ */
+static void mismatch(struct worker *w, unsigned long idx, const char *at,
+		     unsigned long n, enum op op)
+{
+	const uint64_t *p = (const uint64_t *)at;
+	struct shadow s = w->shadow[idx];
+
+	w->mismatches += n;
+	if (quiet(w))
+		return;
+	report(w, "MISMATCH at %p (page %lu, %s): want gen %u of %p, found %#llx %#llx %#llx%s\n",
+	       page_addr(idx), idx, op_name[op], s.gen,
+	       s.gen ? page_addr(s.origin) : NULL,
+	       (unsigned long long)p[0], (unsigned long long)p[1],
+	       (unsigned long long)p[page_size / 8 - 1],
+	       n > 1 ? ", and so on" : "");
+	if (n > 1)
+		report(w, "MISMATCH at %p..%p: %lu pages in a row\n",
+		       page_addr(idx), page_addr(idx + n) - 1, n);
+}
+
+static void verify_page(struct worker *w, unsigned long idx, const char *at,
+			enum op op)
+{
+	if (!page_ok(w, idx, at))
+		mismatch(w, idx, at, 1, op);
+}
+
+/* Runs of bad pages are reported as one: a lost table is 512 of them. */
+static void verify_range(struct worker *w, unsigned long first,
+			 unsigned long n, const char *at, enum op op)
+{
+	unsigned long i, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!page_ok(w, first + i, at + i * page_size)) {
+			bad++;
+			continue;
+		}
+		if (bad)
+			mismatch(w, first + i - bad,
+				 at + (i - bad) * page_size, bad, op);
+		bad = 0;
+	}
+	if (bad)
+		mismatch(w, first + n - bad, at + (n - bad) * page_size, bad,
+			 op);
+}
+
+static void forget_range(struct worker *w, unsigned long first,
+			 unsigned long n)
+{
+	memset(&w->shadow[first], 0, n * sizeof(*w->shadow));
+}
+
+/* A random run of pages inside one of @w's slots: [*first, *first + n). */
+static unsigned long random_run(struct worker *w, unsigned long *first)
+{
+	unsigned long base = random_slot(w) * pages_per_span;
+	unsigned long a, n;
+
+	if (!rnd_below(w, 3)) {
+		*first = base;
+		return pages_per_span;
+	}
+	a = rnd_below(w, pages_per_span);
+	n = 1 + rnd_below(w, pages_per_span - a);
+	*first = base + a;
+	return n;
+}
+
+/* Whole slots of @w go through all operations; tables do too. */
+static void op_write(struct worker *w)
+{
+	unsigned long base = random_slot(w) * pages_per_span;
+	unsigned long i, n = 1 + rnd_below(w, 8);
+
+	for (i = 0; i < n; i++)
+		write_page(w, base + rnd_below(w, pages_per_span));
+	w->done[OP_WRITE]++;
+}
+
+static void op_verify(struct worker *w)
+{
+	unsigned long base = random_slot(w) * pages_per_span;
+
+	verify_range(w, base, pages_per_span, page_addr(base), OP_VERIFY);
+	w->done[OP_VERIFY]++;
+}
+
+static void op_dontneed(struct worker *w)
+{
+	unsigned long first, n = random_run(w, &first);
+
+	if (madvise(page_addr(first), n * page_size, MADV_DONTNEED))
+		return fail(w, OP_DONTNEED, "madvise");
+	forget_range(w, first, n);
+	w->done[OP_DONTNEED]++;
+}
+
+/* Our own slots are always mapped when we get here: 0 or it failed. */
+static void op_reclaim(struct worker *w)
+{
+	unsigned long slot = random_slot(w);
+
+	if (madvise(page_addr(slot * pages_per_span), span, MADV_PT_RECLAIM))
+		return fail(w, OP_RECLAIM, "madvise");
+	verify_range(w, slot * pages_per_span, pages_per_span,
+		     page_addr(slot * pages_per_span), OP_RECLAIM);
+	w->done[OP_RECLAIM]++;
+}
+
+/* mmap(MAP_FIXED) over a run: the old pages and their tables go. */
+static void op_remap(struct worker *w)
+{
+	unsigned long first, n = random_run(w, &first);
+	void *p;
+
+	p = mmap(page_addr(first), n * page_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return fail(w, OP_REMAP, "mmap MAP_FIXED");
+	forget_range(w, first, n);
+	w->done[OP_REMAP]++;
+}
+
+/*
+ * munmap a run, reclaim over the hole (ENOMEM: the rest is still done),
+ * and map it again. Nothing else in this program maps memory while the
+ * workers run, so the hole is still ours.
+ */
+static void op_munmap(struct worker *w)
+{
+	unsigned long first, n = random_run(w, &first);
+	unsigned long slot = first / pages_per_span;
+	void *p;
+
+	if (munmap(page_addr(first), n * page_size))
+		return fail(w, OP_MUNMAP, "munmap");
+	forget_range(w, first, n);
+	errno = 0;
+	if (!madvise(page_addr(slot * pages_per_span), span, MADV_PT_RECLAIM) ||
+	    errno != ENOMEM)
+		fail(w, OP_MUNMAP, "MADV_PT_RECLAIM over a hole did not give ENOMEM");
+	p = mmap(page_addr(first), n * page_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
+		 MAP_NORESERVE, -1, 0);
+	if (p != page_addr(first)) {
+		fail(w, OP_MUNMAP, "mmap MAP_FIXED_NOREPLACE into our hole");
+		ksft_exit_fail_msg("lost part of the region at %p\n",
+				   page_addr(first));
+	}
+	w->done[OP_MUNMAP]++;
+}
+
+/* Read-only for a while (the VMA splits), verified, then writable again. */
+static void op_mprotect(struct worker *w)
+{
+	unsigned long first, n = random_run(w, &first);
+	char *p = page_addr(first);
+
+	if (mprotect(p, n * page_size, PROT_READ))
+		return fail(w, OP_MPROTECT, "mprotect PROT_READ");
+	madvise(p, n * page_size, MADV_PT_RECLAIM);
+	verify_range(w, first, n, p, OP_MPROTECT);
+	if (mprotect(p, n * page_size, PROT_READ | PROT_WRITE))
+		return fail(w, OP_MPROTECT, "mprotect back");
+	w->done[OP_MPROTECT]++;
+}
+
+/*
+ * Does one VMA hold all of [p, p + len)? mremap() of a range over several
+ * VMAs fails with EFAULT on 6.12, and newer kernels move some of them
+ * before they fail: only single-VMA runs are moved.
+ */
+static bool in_one_vma(const char *p, size_t len)
+{
+	unsigned long start, end;
+	bool found = false;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
+		    start <= (uintptr_t)p && (uintptr_t)p < end)
+			found = (uintptr_t)p + len <= end;
+	fclose(f);
+	return found;
+}
+
+/* Move a run to the scratch area and back; reclaim both places between. */
+static void op_mremap(struct worker *w)
+{
+	unsigned long first, n = random_run(w, &first);
+	unsigned long slot = first / pages_per_span;
+	char *p = page_addr(first), *s = w->scratch;
+
+	if (!in_one_vma(p, n * page_size)) {
+		w->declined[OP_MREMAP]++;
+		return;
+	}
+	if (mremap(p, n * page_size, n * page_size,
+		   MREMAP_MAYMOVE | MREMAP_FIXED, s) != s)
+		return fail(w, OP_MREMAP, "mremap out");
+	madvise(page_addr(slot * pages_per_span), span, MADV_PT_RECLAIM);
+	madvise(s, span, MADV_PT_RECLAIM);
+	verify_range(w, first, n, s, OP_MREMAP);
+	if (mremap(s, n * page_size, n * page_size,
+		   MREMAP_MAYMOVE | MREMAP_FIXED, p) != p) {
+		fail(w, OP_MREMAP, "mremap back");
+		ksft_exit_fail_msg("lost part of the region at %p\n", p);
+	}
+	/* The run's part of the scratch area left with it: map it again. */
+	if (mmap(s, n * page_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
+		 MAP_NORESERVE, -1, 0) != s)
+		ksft_exit_fail_msg("lost the scratch area at %p\n", s);
+	verify_range(w, first, n, p, OP_MREMAP);
+	w->done[OP_MREMAP]++;
+}
+
+/*
+ * The child sees the parent's memory at fork: it reclaims, verifies all
+ * of the worker's slots, writes some pages (COW) and verifies them. Then
+ * the parent checks that the child's writes did not reach it.
+ */
+static void op_fork(struct worker *w)
+{
+	unsigned long k, base, i;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return fail(w, OP_FORK, "fork");
+	if (!pid) {
+		for (k = 0; k < SLOTS_PER_WORKER; k++) {
+			base = slot_of(w, k) * pages_per_span;
+			madvise(page_addr(base), span, MADV_PT_RECLAIM);
+			verify_range(w, base, pages_per_span, page_addr(base),
+				     OP_FORK);
+			for (i = 0; i < 4; i++)
+				write_page(w, base + rnd_below(w, pages_per_span));
+			madvise(page_addr(base), span, MADV_PT_RECLAIM);
+			for (i = 0; i < pages_per_span; i++)
+				if (w->shadow[base + i].gen)
+					verify_page(w, base + i,
+						    page_addr(base + i), OP_FORK);
+		}
+		_exit(w->mismatches ? 1 : 0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return fail(w, OP_FORK, "waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		w->mismatches++;
+		if (!quiet(w))
+			report(w, "MISMATCH in a fork child (status %#x)\n",
+			       status);
+	}
+	for (k = 0; k < SLOTS_PER_WORKER; k++) {
+		base = slot_of(w, k) * pages_per_span;
+		verify_range(w, base, pages_per_span, page_addr(base), OP_FORK);
+	}
+	w->done[OP_FORK]++;
+}
+
+static void op_collapse(struct worker *w)
+{
+	unsigned long slot = random_slot(w);
+	char *p = page_addr(slot * pages_per_span);
+
+	if (!have_thp) {
+		w->declined[OP_COLLAPSE]++;
+		return;
+	}
+	/* EAGAIN, EINVAL (uffd-wp entries), ENOMEM: collapse is best effort. */
+	if (madvise(p, span, MADV_COLLAPSE))
+		w->declined[OP_COLLAPSE]++;
+	else
+		w->done[OP_COLLAPSE]++;
+	verify_range(w, slot * pages_per_span, pages_per_span, p, OP_COLLAPSE);
+}
+
+/* (Re)register a slot: mmap, mremap and munmap drop the registration. */
+static bool uffd_register_slot(struct worker *w, unsigned long slot)
+{
+	struct uffdio_register reg = {
+		.range = { (uintptr_t)page_addr(slot * pages_per_span), span },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+
+	if (!ioctl(uffd, UFFDIO_REGISTER, &reg))
+		return true;
+	fail(w, OP_UFFD_WP, "UFFDIO_REGISTER");
+	return false;
+}
+
+/* From a random page of a slot on, the first whose shadow is (not) zero. */
+static unsigned long find_page(struct worker *w, unsigned long base,
+			       bool written)
+{
+	unsigned long i, start = rnd_below(w, pages_per_span), idx;
+
+	for (i = 0; i < pages_per_span; i++) {
+		idx = base + (start + i) % pages_per_span;
+		if (!w->shadow[idx].gen != written)
+			return idx;
+	}
+	return base + start;
+}
+
+/* Move a written page onto a page that must be zero, in the same slot. */
+static void op_uffd_move(struct worker *w)
+{
+	unsigned long slot = random_slot(w), base = slot * pages_per_span;
+	unsigned long src = find_page(w, base, true);
+	unsigned long dst = find_page(w, base, false);
+	struct uffdio_move mv = {
+		.dst = (uintptr_t)page_addr(dst),
+		.src = (uintptr_t)page_addr(src),
+		.len = page_size,
+	};
+
+	if (!have_move || src == dst || !w->shadow[src].gen ||
+	    w->shadow[dst].gen || !uffd_register_slot(w, slot)) {
+		w->declined[OP_UFFD_MOVE]++;
+		return;
+	}
+	if (ioctl(uffd, UFFDIO_MOVE, &mv)) {
+		/*
+		 * EEXIST: dst maps the zero page; EBUSY: src is shared with
+		 * a fork child; EAGAIN: a race, try again some other time.
+		 */
+		if (errno != EEXIST && errno != EBUSY && errno != EAGAIN)
+			return fail(w, OP_UFFD_MOVE, "UFFDIO_MOVE");
+		w->declined[OP_UFFD_MOVE]++;
+		return;
+	}
+	w->shadow[dst] = w->shadow[src];
+	w->shadow[src].gen = 0;
+	verify_page(w, dst, page_addr(dst), OP_UFFD_MOVE);
+	w->done[OP_UFFD_MOVE]++;
+}
+
+/* Is every page of [first, first + n) write-protected (pte or marker)? */
+static bool uffd_wp_all(unsigned long first, unsigned long n,
+			unsigned long *bad)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		/* (It exits the whole test when pagemap cannot be read.) */
+		uint64_t ent = pagemap_get_entry(pagemap_fd,
+						 page_addr(first + i));
+
+		if (!(ent & PM_UFFD_WP)) {
+			*bad = first + i;
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Write-protect a run: its none entries get uffd-wp markers. A reclaim
+ * must keep the tables that hold them; then unprotect and verify.
+ */
+static void op_uffd_wp(struct worker *w)
+{
+	unsigned long first, n = random_run(w, &first), bad;
+	unsigned long slot = first / pages_per_span;
+	struct uffdio_writeprotect wp = {
+		.range = { (uintptr_t)page_addr(first), n * page_size },
+		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+
+	if (!have_wp || !uffd_register_slot(w, slot)) {
+		w->declined[OP_UFFD_WP]++;
+		return;
+	}
+	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp))
+		return fail(w, OP_UFFD_WP, "UFFDIO_WRITEPROTECT");
+	if (uffd_wp_all(first, n, &bad)) {
+		madvise(page_addr(slot * pages_per_span), span, MADV_PT_RECLAIM);
+		if (!uffd_wp_all(first, n, &bad)) {
+			w->mismatches++;
+			if (!quiet(w))
+				report(w, "MISMATCH at %p: uffd-wp marker lost\n",
+				       page_addr(bad));
+		}
+	} else {
+		w->failures++;
+		if (!quiet(w))
+			report(w, "FAIL: uffd_wp: %p not write-protected\n",
+			       page_addr(bad));
+	}
+	/* Left protected, the next write there would wait for us forever. */
+	wp.mode = 0;
+	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp)) {
+		fail(w, OP_UFFD_WP, "UFFDIO_WRITEPROTECT off");
+		ksft_exit_fail_msg("%p left write-protected\n", page_addr(first));
+	}
+	verify_range(w, first, n, page_addr(first), OP_UFFD_WP);
+	w->done[OP_UFFD_WP]++;
+}
+
+/*
+ * Empty a slot, then many times: fault one page in, verify it, zap it.
+ * Each fault lands in an empty table (or none at all), the one moment a
+ * reclaimer that does not re-check under the lock would free a table
+ * that has just got an entry.
+ */
+static void op_flip(struct worker *w)
+{
+	unsigned long base = random_slot(w) * pages_per_span, idx, i;
+
+	if (madvise(page_addr(base), span, MADV_DONTNEED))
+		return fail(w, OP_FLIP, "madvise MADV_DONTNEED");
+	forget_range(w, base, pages_per_span);
+	for (i = 0; i < 64; i++) {
+		idx = base + rnd_below(w, pages_per_span);
+		write_page(w, idx);
+		verify_page(w, idx, page_addr(idx), OP_FLIP);
+		if (madvise(page_addr(idx), page_size, MADV_DONTNEED))
+			return fail(w, OP_FLIP, "madvise MADV_DONTNEED");
+		forget_range(w, idx, 1);
+	}
+	w->done[OP_FLIP]++;
+}
+
+static void (* const op_fn[NR_OPS])(struct worker *) = {
+	op_write, op_verify, op_dontneed, op_reclaim, op_remap, op_munmap,
+	op_mprotect, op_mremap, op_fork, op_collapse, op_uffd_move,
+	op_uffd_wp, op_flip,
+};
+
+static enum op random_op(struct worker *w)
+{
+	unsigned int total = 0, r, i;
+
+	for (i = 0; i < NR_OPS; i++)
+		total += op_weight[i];
+	r = rnd_below(w, total);
+	for (i = 0; r >= op_weight[i]; i++)
+		r -= op_weight[i];
+	return i;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	unsigned long ops, k;
+
+	for (ops = 0; ops < max_ops && !atomic_load(&stop); ops++)
+		op_fn[random_op(w)](w);
+	/* The last word: every written page of every slot. */
+	for (k = 0; k < SLOTS_PER_WORKER; k++) {
+		unsigned long base = slot_of(w, k) * pages_per_span, i;
+
+		for (i = 0; i < pages_per_span; i++)
+			if (w->shadow[base + i].gen)
+				verify_page(w, base + i, page_addr(base + i),
+					    OP_VERIFY);
+	}
+	return NULL;
+}
+
+/* The whole region, one slot, or a random range, aligned or not. */
+static void *reclaimer_main(void *arg)
+{
+	uint64_t rng = seed ^ (0x9e3779b97f4a7c15ULL * (uintptr_t)arg) ^ 1;
+	int failed = 0;
+
+	while (!atomic_load(&stop)) {
+		unsigned long a = rnd(&rng) % nr_pages;
+		unsigned long n = 1 + rnd(&rng) % (nr_pages - a);
+
+		switch (rnd(&rng) % 3) {
+		case 0:
+			a = 0;
+			n = nr_pages;
+			break;
+		case 1:
+			a = a / pages_per_span * pages_per_span;
+			n = pages_per_span;
+			break;
+		}
+		if (madvise(page_addr(a), n * page_size, MADV_PT_RECLAIM) &&
+		    errno != ENOMEM && !failed++)
+			report(NULL, "FAIL: reclaimer: MADV_PT_RECLAIM: %s\n",
+			       strerror(errno));
+		atomic_fetch_add(&reclaim_calls, 1);
+	}
+	return (void *)(uintptr_t)failed;
+}
+
+/* The remote reclaimer's mailbox, in a shared page. */
+struct remote {
+	atomic_int state;	/* 0 wait, 1 go, 2 stop */
+	uintptr_t addr;
+	unsigned long len;
+	unsigned long calls;
+	int err;		/* first unexpected errno */
+};
+
+static void remote_main(struct remote *r, pid_t target)
+{
+	int pidfd = syscall(SYS_pidfd_open, target, 0);
+
+	while (atomic_load(&r->state) == 0)
+		usleep(1000);
+	while (atomic_load(&r->state) == 1) {
+		struct iovec iov = { (void *)r->addr, r->len };
+
+		if (pidfd < 0 ||
+		    (syscall(SYS_process_madvise, pidfd, &iov, 1,
+			     MADV_PT_RECLAIM, 0) < 0 && errno != ENOMEM)) {
+			r->err = errno;
+			break;
+		}
+		r->calls++;
+	}
+	_exit(0);
+}
+
+/* MADV_COLLAPSE needs THP, not disabled, and PMD-sized tables. */
+static bool thp_enabled(void)
+{
+	char buf[64] = "";
+	int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	close(fd);
+	return buf[0] && !strstr(buf, "[never]");
+}
+
+static void setup_uffd(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+	if (uffd < 0)
+		uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0) {
+		ksft_print_msg("userfaultfd: %s: no UFFDIO_MOVE, no uffd-wp\n",
+			       strerror(errno));
+		return;
+	}
+	api.features = UFFD_FEATURE_MOVE | UFFD_FEATURE_WP_UNPOPULATED |
+		       UFFD_FEATURE_PAGEFAULT_FLAG_WP;
+	if (ioctl(uffd, UFFDIO_API, &api)) {
+		/* Ask again for what this kernel has. */
+		close(uffd);
+		uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+		api.api = UFFD_API;
+		api.features = 0;
+		if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
+			ksft_print_msg("UFFDIO_API: %s\n", strerror(errno));
+			return;
+		}
+		ksft_print_msg("userfaultfd features %#llx lack move or wp-unpopulated\n",
+			       (unsigned long long)api.features);
+		return;
+	}
+	have_move = true;
+	have_wp = true;
+}
+
+static void print_help(const char *me)
+{
+	fprintf(stderr,
+		"usage: %s [-s SECONDS] [-n OPS] [-w WORKERS] [-r RECLAIMERS] [-S SEED] [-m LINES] [-v]\n"
+		"  -s  stop after SECONDS (default 20)\n"
+		"  -n  stop each worker after OPS operations (default: no limit)\n"
+		"  -w  worker threads, 1..%d (default 2)\n"
+		"  -r  reclaimer threads (default 1)\n"
+		"  -S  seed of the workers' operation sequences (default: time)\n"
+		"  -m  mismatch lines printed per worker, 0: all (default 100)\n"
+		"  -v  print the operation counts per worker\n",
+		me, MAX_WORKERS);
+	exit(KSFT_FAIL);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long total[NR_OPS] = {}, declined[NR_OPS] = {};
+	unsigned long mismatches = 0, failures = 0, calls;
+	long freed0, freed1, scanned0, scanned1;
+	pthread_t reclaimers[16];
+	struct remote *remote;
+	pid_t remote_pid;
+	bool reclaimer_failed = false;
+	int opt, i, status;
+	char *r;
+
+	seed = time(NULL);
+	while ((opt = getopt(argc, argv, "s:n:w:r:S:m:v")) != -1) {
+		switch (opt) {
+		case 's':
+			seconds = strtoul(optarg, NULL, 0);
+			break;
+		case 'n':
+			max_ops = strtoul(optarg, NULL, 0);
+			break;
+		case 'w':
+			nr_workers = atoi(optarg);
+			break;
+		case 'r':
+			nr_reclaimers = atoi(optarg);
+			break;
+		case 'S':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'm':
+			max_reports = strtoul(optarg, NULL, 0);
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		default:
+			print_help(argv[0]);
+		}
+	}
+	if (nr_workers < 1 || nr_workers > MAX_WORKERS || nr_reclaimers < 0 ||
+	    nr_reclaimers > 16 || !seconds)
+		print_help(argv[0]);
+
+	ksft_print_header();
+	ksft_set_plan(4);
+	page_size = sysconf(_SC_PAGESIZE);
+	span = pte_table_span();
+	if (!span)
+		ksft_exit_fail_msg("cannot tell the span of a PTE table from VmPTE\n");
+	pages_per_span = span / page_size;
+	r = mmap(NULL, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	if (madvise(r, page_size, MADV_PT_RECLAIM) && errno == EINVAL)
+		ksft_exit_fail_msg("MADV_PT_RECLAIM: EINVAL: kernel without the feature\n");
+	munmap(r, page_size);
+	have_thp = thp_enabled();
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	if (pagemap_fd < 0)
+		ksft_exit_fail_msg("/proc/self/pagemap: %s\n", strerror(errno));
+
+	/* Before any thread, and before the region exists in the child. */
+	remote = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (remote == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	remote_pid = fork();
+	if (remote_pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	if (!remote_pid)
+		remote_main(remote, getppid());
+
+	nr_slots = (unsigned long)nr_workers * SLOTS_PER_WORKER;
+	nr_pages = nr_slots * pages_per_span;
+	/* The region at a table boundary, the scratch areas after it. */
+	r = mmap(NULL, (nr_slots + nr_workers + 1) * span,
+		 PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		ksft_exit_fail_msg("mmap region: %s\n", strerror(errno));
+	region = (char *)(((uintptr_t)r + span - 1) & ~(span - 1));
+	setup_uffd();
+	ksft_print_msg("seed %llu, %d workers, %d reclaimers, %lu slots of %lu kB at %p, %us\n",
+		       (unsigned long long)seed, nr_workers, nr_reclaimers,
+		       nr_slots, span >> 10, region, seconds);
+	ksft_print_msg("THP %s, UFFDIO_MOVE %s, uffd-wp markers %s\n",
+		       have_thp ? "yes" : "no", have_move ? "yes" : "no",
+		       have_wp ? "yes" : "no");
+
+	for (i = 0; i < nr_workers; i++) {
+		struct worker *w = &workers[i];
+
+		w->id = i;
+		w->rng = seed ^ (0x9e3779b97f4a7c15ULL * (i + 1));
+		w->scratch = region + (nr_slots + i) * span;
+		w->shadow = calloc(nr_pages, sizeof(*w->shadow));
+		if (!w->shadow)
+			ksft_exit_fail_msg("calloc: out of memory\n");
+	}
+
+	remote->addr = (uintptr_t)region;
+	remote->len = nr_pages * page_size;
+	freed0 = vmstat_read("pt_reclaim_freed");
+	scanned0 = vmstat_read("pt_reclaim_scanned");
+	atomic_store(&remote->state, 1);
+	fflush(stdout);
+	for (i = 0; i < nr_reclaimers; i++)
+		if (pthread_create(&reclaimers[i], NULL, reclaimer_main,
+				   (void *)(uintptr_t)(i + 1)))
+			ksft_exit_fail_msg("pthread_create failed\n");
+	for (i = 0; i < nr_workers; i++)
+		if (pthread_create(&workers[i].thread, NULL, worker_main,
+				   &workers[i]))
+			ksft_exit_fail_msg("pthread_create failed\n");
+
+	if (max_ops == ~0UL) {
+		sleep(seconds);
+		atomic_store(&stop, true);
+	}
+	for (i = 0; i < nr_workers; i++)
+		pthread_join(workers[i].thread, NULL);
+	atomic_store(&stop, true);
+	for (i = 0; i < nr_reclaimers; i++) {
+		void *ret;
+
+		pthread_join(reclaimers[i], &ret);
+		reclaimer_failed |= !!ret;
+	}
+	atomic_store(&remote->state, 2);
+	waitpid(remote_pid, &status, 0);
+	freed1 = vmstat_read("pt_reclaim_freed");
+	scanned1 = vmstat_read("pt_reclaim_scanned");
+
+	for (i = 0; i < nr_workers; i++) {
+		struct worker *w = &workers[i];
+		int op;
+
+		for (op = 0; op < NR_OPS; op++) {
+			total[op] += w->done[op];
+			declined[op] += w->declined[op];
+		}
+		mismatches += w->mismatches;
+		failures += w->failures;
+		if (!verbose)
+			continue;
+		for (op = 0; op < NR_OPS; op++)
+			ksft_print_msg("worker %d: %-10s %8lu done %8lu declined\n",
+				       i, op_name[op], w->done[op],
+				       w->declined[op]);
+	}
+	for (i = 0; i < NR_OPS; i++)
+		ksft_print_msg("%-10s %8lu done %8lu declined\n", op_name[i],
+			       total[i], declined[i]);
+	calls = atomic_load(&reclaim_calls);
+	ksft_print_msg("reclaimer calls %lu, process_madvise %lu, tables scanned %ld, freed %ld\n",
+		       calls, remote->calls, scanned1 - scanned0,
+		       freed1 - freed0);
+
+	ksft_test_result(!mismatches, "data intact (%lu mismatches)\n",
+			 mismatches);
+	ksft_test_result(!failures && !reclaimer_failed,
+			 "no operation failed unexpectedly (%lu)\n", failures);
+	if (remote->err)
+		ksft_test_result_fail("process_madvise(MADV_PT_RECLAIM): %s\n",
+				      strerror(remote->err));
+	else
+		ksft_test_result(remote->calls > 0,
+				 "process_madvise(MADV_PT_RECLAIM) from another process (%lu calls)\n",
+				 remote->calls);
+	ksft_test_result(freed0 >= 0 && freed1 > freed0,
+			 "tables reclaimed during the run (%ld)\n",
+			 freed1 - freed0);
+	ksft_finished();
+}
