@@ -77,8 +77,10 @@ changed=$(git -C "$SRC" diff --name-only base -- .)
 	git -C "$SRC" diff --stat -p base -- .
 } > "$out/series.diff"
 unset GIT_INDEX_FILE
-if "$SRC/scripts/checkpatch.pl" --strict --no-signoff --no-tree -q \
-	"$out/series.diff" > "$out/checkpatch.log" 2>&1; then
+# From $out: in a git work tree (this repository) checkpatch --strict
+# leaves a .checkpatch-camelcase.git.* cache file behind.
+if (cd "$out" && "$SRC/scripts/checkpatch.pl" --strict --no-signoff --no-tree -q \
+	series.diff) > "$out/checkpatch.log" 2>&1; then
 	echo "lint: ok: checkpatch --strict ($(grep -c '^+++ ' "$out/series.diff") files)"
 else
 	cat "$out/checkpatch.log"
