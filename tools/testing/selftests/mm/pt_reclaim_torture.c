@@ -51,6 +51,7 @@
 
 #include "../kselftest.h"
 #include "vm_util.h"
+#include "thp_settings.h"
 
 #ifndef MADV_PT_RECLAIM
 #define MADV_PT_RECLAIM 26
@@ -137,15 +138,30 @@ static char *page_addr(unsigned long idx)
 	return region + idx * page_size;
 }
 
-/* Slot @k of worker @w: slots are dealt round robin. */
-static unsigned long slot_of(struct worker *w, unsigned long k)
+/*
+ * The first page of slot @k of worker @w: slots are dealt round robin,
+ * and named by their first page everywhere below.
+ */
+static unsigned long slot_base(struct worker *w, unsigned long k)
 {
-	return w->id + k * nr_workers;
+	return (w->id + k * nr_workers) * pages_per_span;
 }
 
 static unsigned long random_slot(struct worker *w)
 {
-	return slot_of(w, rnd_below(w, SLOTS_PER_WORKER));
+	return slot_base(w, rnd_below(w, SLOTS_PER_WORKER));
+}
+
+/* The first page of the slot that holds page @idx. */
+static unsigned long slot_of_page(unsigned long idx)
+{
+	return idx - idx % pages_per_span;
+}
+
+/* MADV_PT_RECLAIM over the whole slot that starts at page @base. */
+static int reclaim_slot(unsigned long base)
+{
+	return madvise(page_addr(base), span, MADV_PT_RECLAIM);
 }
 
 static __printf(2, 3) void report(struct worker *w, const char *fmt, ...)
@@ -268,6 +284,16 @@ static void verify_range(struct worker *w, unsigned long first,
 			 op);
 }
 
+/* The pages of the slot at @base that must hold data (never read a hole). */
+static void verify_written(struct worker *w, unsigned long base, enum op op)
+{
+	unsigned long i;
+
+	for (i = 0; i < pages_per_span; i++)
+		if (w->shadow[base + i].gen)
+			verify_page(w, base + i, page_addr(base + i), op);
+}
+
 static void forget_range(struct worker *w, unsigned long first,
 			 unsigned long n)
 {
@@ -277,7 +303,7 @@ static void forget_range(struct worker *w, unsigned long first,
 /* A random run of pages inside one of @w's slots: [*first, *first + n). */
 static unsigned long random_run(struct worker *w, unsigned long *first)
 {
-	unsigned long base = random_slot(w) * pages_per_span;
+	unsigned long base = random_slot(w);
 	unsigned long a, n;
 
 	if (!rnd_below(w, 3)) {
@@ -293,7 +319,7 @@ static unsigned long random_run(struct worker *w, unsigned long *first)
 /* Whole slots of @w go through all operations; tables do too. */
 static void op_write(struct worker *w)
 {
-	unsigned long base = random_slot(w) * pages_per_span;
+	unsigned long base = random_slot(w);
 	unsigned long i, n = 1 + rnd_below(w, 8);
 
 	for (i = 0; i < n; i++)
@@ -303,7 +329,7 @@ static void op_write(struct worker *w)
 
 static void op_verify(struct worker *w)
 {
-	unsigned long base = random_slot(w) * pages_per_span;
+	unsigned long base = random_slot(w);
 
 	verify_range(w, base, pages_per_span, page_addr(base), OP_VERIFY);
 	w->done[OP_VERIFY]++;
@@ -322,12 +348,11 @@ static void op_dontneed(struct worker *w)
 /* Our own slots are always mapped when we get here: 0 or it failed. */
 static void op_reclaim(struct worker *w)
 {
-	unsigned long slot = random_slot(w);
+	unsigned long base = random_slot(w);
 
-	if (madvise(page_addr(slot * pages_per_span), span, MADV_PT_RECLAIM))
+	if (reclaim_slot(base))
 		return fail(w, OP_RECLAIM, "madvise");
-	verify_range(w, slot * pages_per_span, pages_per_span,
-		     page_addr(slot * pages_per_span), OP_RECLAIM);
+	verify_range(w, base, pages_per_span, page_addr(base), OP_RECLAIM);
 	w->done[OP_RECLAIM]++;
 }
 
@@ -353,15 +378,13 @@ static void op_remap(struct worker *w)
 static void op_munmap(struct worker *w)
 {
 	unsigned long first, n = random_run(w, &first);
-	unsigned long slot = first / pages_per_span;
 	void *p;
 
 	if (munmap(page_addr(first), n * page_size))
 		return fail(w, OP_MUNMAP, "munmap");
 	forget_range(w, first, n);
 	errno = 0;
-	if (!madvise(page_addr(slot * pages_per_span), span, MADV_PT_RECLAIM) ||
-	    errno != ENOMEM)
+	if (!reclaim_slot(slot_of_page(first)) || errno != ENOMEM)
 		fail(w, OP_MUNMAP, "MADV_PT_RECLAIM over a hole did not give ENOMEM");
 	p = mmap(page_addr(first), n * page_size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
@@ -415,7 +438,6 @@ static bool in_one_vma(const char *p, size_t len)
 static void op_mremap(struct worker *w)
 {
 	unsigned long first, n = random_run(w, &first);
-	unsigned long slot = first / pages_per_span;
 	char *p = page_addr(first), *s = w->scratch;
 
 	if (!in_one_vma(p, n * page_size)) {
@@ -425,7 +447,7 @@ static void op_mremap(struct worker *w)
 	if (mremap(p, n * page_size, n * page_size,
 		   MREMAP_MAYMOVE | MREMAP_FIXED, s) != s)
 		return fail(w, OP_MREMAP, "mremap out");
-	madvise(page_addr(slot * pages_per_span), span, MADV_PT_RECLAIM);
+	reclaim_slot(slot_of_page(first));
 	madvise(s, span, MADV_PT_RECLAIM);
 	verify_range(w, first, n, s, OP_MREMAP);
 	if (mremap(s, n * page_size, n * page_size,
@@ -458,17 +480,14 @@ static void op_fork(struct worker *w)
 		return fail(w, OP_FORK, "fork");
 	if (!pid) {
 		for (k = 0; k < SLOTS_PER_WORKER; k++) {
-			base = slot_of(w, k) * pages_per_span;
-			madvise(page_addr(base), span, MADV_PT_RECLAIM);
+			base = slot_base(w, k);
+			reclaim_slot(base);
 			verify_range(w, base, pages_per_span, page_addr(base),
 				     OP_FORK);
 			for (i = 0; i < 4; i++)
 				write_page(w, base + rnd_below(w, pages_per_span));
-			madvise(page_addr(base), span, MADV_PT_RECLAIM);
-			for (i = 0; i < pages_per_span; i++)
-				if (w->shadow[base + i].gen)
-					verify_page(w, base + i,
-						    page_addr(base + i), OP_FORK);
+			reclaim_slot(base);
+			verify_written(w, base, OP_FORK);
 		}
 		_exit(w->mismatches ? 1 : 0);
 	}
@@ -481,7 +500,7 @@ static void op_fork(struct worker *w)
 			       status);
 	}
 	for (k = 0; k < SLOTS_PER_WORKER; k++) {
-		base = slot_of(w, k) * pages_per_span;
+		base = slot_base(w, k);
 		verify_range(w, base, pages_per_span, page_addr(base), OP_FORK);
 	}
 	w->done[OP_FORK]++;
@@ -489,8 +508,8 @@ static void op_fork(struct worker *w)
 
 static void op_collapse(struct worker *w)
 {
-	unsigned long slot = random_slot(w);
-	char *p = page_addr(slot * pages_per_span);
+	unsigned long base = random_slot(w);
+	char *p = page_addr(base);
 
 	if (!have_thp) {
 		w->declined[OP_COLLAPSE]++;
@@ -501,14 +520,14 @@ static void op_collapse(struct worker *w)
 		w->declined[OP_COLLAPSE]++;
 	else
 		w->done[OP_COLLAPSE]++;
-	verify_range(w, slot * pages_per_span, pages_per_span, p, OP_COLLAPSE);
+	verify_range(w, base, pages_per_span, p, OP_COLLAPSE);
 }
 
 /* (Re)register a slot: mmap, mremap and munmap drop the registration. */
-static bool uffd_register_slot(struct worker *w, unsigned long slot)
+static bool uffd_register_slot(struct worker *w, unsigned long base)
 {
 	struct uffdio_register reg = {
-		.range = { (uintptr_t)page_addr(slot * pages_per_span), span },
+		.range = { (uintptr_t)page_addr(base), span },
 		.mode = UFFDIO_REGISTER_MODE_WP,
 	};
 
@@ -535,7 +554,7 @@ static unsigned long find_page(struct worker *w, unsigned long base,
 /* Move a written page onto a page that must be zero, in the same slot. */
 static void op_uffd_move(struct worker *w)
 {
-	unsigned long slot = random_slot(w), base = slot * pages_per_span;
+	unsigned long base = random_slot(w);
 	unsigned long src = find_page(w, base, true);
 	unsigned long dst = find_page(w, base, false);
 	struct uffdio_move mv = {
@@ -545,7 +564,7 @@ static void op_uffd_move(struct worker *w)
 	};
 
 	if (!have_move || src == dst || !w->shadow[src].gen ||
-	    w->shadow[dst].gen || !uffd_register_slot(w, slot)) {
+	    w->shadow[dst].gen || !uffd_register_slot(w, base)) {
 		w->declined[OP_UFFD_MOVE]++;
 		return;
 	}
@@ -591,20 +610,20 @@ static bool uffd_wp_all(unsigned long first, unsigned long n,
 static void op_uffd_wp(struct worker *w)
 {
 	unsigned long first, n = random_run(w, &first), bad;
-	unsigned long slot = first / pages_per_span;
+	unsigned long base = slot_of_page(first);
 	struct uffdio_writeprotect wp = {
 		.range = { (uintptr_t)page_addr(first), n * page_size },
 		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
 	};
 
-	if (!have_wp || !uffd_register_slot(w, slot)) {
+	if (!have_wp || !uffd_register_slot(w, base)) {
 		w->declined[OP_UFFD_WP]++;
 		return;
 	}
 	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp))
 		return fail(w, OP_UFFD_WP, "UFFDIO_WRITEPROTECT");
 	if (uffd_wp_all(first, n, &bad)) {
-		madvise(page_addr(slot * pages_per_span), span, MADV_PT_RECLAIM);
+		reclaim_slot(base);
 		if (!uffd_wp_all(first, n, &bad)) {
 			w->mismatches++;
 			if (!quiet(w))
@@ -635,7 +654,7 @@ static void op_uffd_wp(struct worker *w)
  */
 static void op_flip(struct worker *w)
 {
-	unsigned long base = random_slot(w) * pages_per_span, idx, i;
+	unsigned long base = random_slot(w), idx, i;
 
 	if (madvise(page_addr(base), span, MADV_DONTNEED))
 		return fail(w, OP_FLIP, "madvise MADV_DONTNEED");
@@ -677,14 +696,8 @@ static void *worker_main(void *arg)
 	for (ops = 0; ops < max_ops && !atomic_load(&stop); ops++)
 		op_fn[random_op(w)](w);
 	/* The last word: every written page of every slot. */
-	for (k = 0; k < SLOTS_PER_WORKER; k++) {
-		unsigned long base = slot_of(w, k) * pages_per_span, i;
-
-		for (i = 0; i < pages_per_span; i++)
-			if (w->shadow[base + i].gen)
-				verify_page(w, base + i, page_addr(base + i),
-					    OP_VERIFY);
-	}
+	for (k = 0; k < SLOTS_PER_WORKER; k++)
+		verify_written(w, slot_base(w, k), OP_VERIFY);
 	return NULL;
 }
 
@@ -704,7 +717,7 @@ static void *reclaimer_main(void *arg)
 			n = nr_pages;
 			break;
 		case 1:
-			a = a / pages_per_span * pages_per_span;
+			a = slot_of_page(a);
 			n = pages_per_span;
 			break;
 		}
@@ -744,20 +757,6 @@ static void remote_main(struct remote *r, pid_t target)
 		r->calls++;
 	}
 	_exit(0);
-}
-
-/* MADV_COLLAPSE needs THP, not disabled, and PMD-sized tables. */
-static bool thp_enabled(void)
-{
-	char buf[64] = "";
-	int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY);
-
-	if (fd < 0)
-		return false;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = 0;
-	close(fd);
-	return buf[0] && !strstr(buf, "[never]");
 }
 
 static void setup_uffd(void)
@@ -864,7 +863,7 @@ int main(int argc, char **argv)
 	if (madvise(r, page_size, MADV_PT_RECLAIM) && errno == EINVAL)
 		ksft_exit_fail_msg("MADV_PT_RECLAIM: EINVAL: kernel without the feature\n");
 	munmap(r, page_size);
-	have_thp = thp_enabled();
+	have_thp = thp_is_enabled();
 	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
 	if (pagemap_fd < 0)
 		ksft_exit_fail_msg("/proc/self/pagemap: %s\n", strerror(errno));
