@@ -62,7 +62,6 @@
 
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
-#include <linux/page_table_check.h>
 #include <linux/pgtable.h>
 #include <linux/sched/signal.h>
 #include <linux/vmstat.h>
@@ -141,6 +140,26 @@ static bool pte_table_empty_locked(pte_t *pte)
 }
 
 /*
+ * CONFIG_DEBUG_VM: the table just detached must still be empty. Only
+ * lockless walkers, which read, can reach it now; an entry here is a page
+ * its process has lost (a re-check that missed a write). There is no
+ * page_table_check_pte_clear_range() call: an empty table has nothing to
+ * account, and accounting entries away would hide exactly this bug.
+ */
+static void pt_reclaim_check_detached(pmd_t pmdval, unsigned long addr)
+{
+	pte_t *pte;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_VM))
+		return;
+	pte = pte_offset_map(&pmdval, addr);
+	if (WARN_ON_ONCE(!pte))
+		return;
+	VM_WARN_ON_ONCE(!pte_table_looks_empty(pte));
+	pte_unmap(pte);
+}
+
+/*
  * The locked pass for the table at @pmd, which mapped @addr (PMD-aligned)
  * and which the lockless scan saw empty behind @pmdval. Returns true when
  * the table was freed.
@@ -202,7 +221,7 @@ unlock_pml:
 
 	if (freed) {
 		mm_dec_nr_ptes(mm);
-		page_table_check_pte_clear_range(mm, addr, old);
+		pt_reclaim_check_detached(old, addr);
 		pte_free_defer(mm, pmd_pgtable(old));
 	}
 	return freed;
@@ -304,6 +323,14 @@ static int pt_reclaim_range(struct pt_reclaim_walk *walk, unsigned long addr,
 static int pt_reclaim_span(struct pt_reclaim_walk *walk, unsigned long start,
 			   unsigned long end)
 {
+	/*
+	 * Shorter than a table: nothing to free. Also keeps ALIGN() below
+	 * from wrapping to 0 for a start in the last PMD of the address
+	 * space (an empty span at a kernel address would become the whole
+	 * address space).
+	 */
+	if (end <= start || end - start < PMD_SIZE)
+		return 0;
 	start = ALIGN(start, PMD_SIZE);
 	end = ALIGN_DOWN(end, PMD_SIZE);
 	if (start >= end)
