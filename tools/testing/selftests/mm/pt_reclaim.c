@@ -364,6 +364,14 @@ TEST(bad_input)
 	munmap(p, span);
 	EXPECT_EQ(reclaim(p, span), -1);
 	EXPECT_EQ(errno, ENOMEM);
+	/*
+	 * The last pages of the address space, mapped by nothing of ours:
+	 * the start once wrapped to 0 when aligned up to a table.
+	 */
+	EXPECT_EQ(reclaim((void *)-(2 * page_size), page_size), -1);
+	EXPECT_EQ(errno, ENOMEM);
+	EXPECT_EQ(reclaim((void *)-span, span - page_size), -1);
+	EXPECT_EQ(errno, ENOMEM);
 }
 
 /* A page swapped out leaves a swap entry: its table stays. */
@@ -761,6 +769,215 @@ TEST(reclaim_loop_does_not_starve_faults)
 	/* Nearly every round leaves an empty table to free; ask for half. */
 	EXPECT_GE(freed, PROGRESS_FAULTS / 2);
 	munmap(w.p, span);
+}
+
+/*
+ * Fault injection (Documentation/fault-injection/): after a reclaim, the
+ * faults that bring the tables back meet failed allocations. They must
+ * fail with ENOMEM and nothing else, succeed when retried, keep the data
+ * written, and leave VmPTE, and after the process exits PageTables, where
+ * they would be without the failures (no table leaked, none freed twice:
+ * the kernel reports a bad page or a pgtables_bytes leak at exit).
+ */
+#define FI_TABLES	32
+#define FI_TRIES	1000
+
+static bool write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val);
+}
+
+/* Set attribute @attr of the fault injector in @dir. */
+static bool fi_set(const char *dir, const char *attr, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	return write_file(path, val);
+}
+
+/* PageTables of /proc/meminfo in kB, the per-CPU counters folded first. */
+static long page_tables_kb(void)
+{
+	char line[256];
+	long val = -1;
+	FILE *f;
+
+	write_file("/proc/sys/vm/stat_refresh", "1");
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "PageTables:", 11))
+			val = strtol(line + 11, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+/*
+ * In a child: free FI_TABLES tables, arm the injector for this process
+ * only, and bring the tables back one MADV_POPULATE_WRITE at a time,
+ * retrying on ENOMEM; twice. Nothing that may allocate (stdio, /proc)
+ * runs while armed. Exits with the number of problems.
+ */
+static int refault_under_injection(int pipe_out)
+{
+	long pte0, pte1, enomem = 0;
+	int i, round, tries, bad = 0, other = 0, fail_fd;
+	char *p, *b;
+
+	p = map_anon(FI_TABLES);
+	if (!p)
+		return 1;
+	pte0 = vmpte();
+	touch(p, FI_TABLES, 0);
+	madvise(p, FI_TABLES * span, MADV_DONTNEED);
+	if (reclaim(p, FI_TABLES * span) || vmpte() != pte0) {
+		fprintf(stderr, "reclaim before injection: VmPTE %ld kB, want %ld\n",
+			vmpte(), pte0);
+		return 1;
+	}
+
+	/*
+	 * Opened before arming: with failslab armed, opening a file fails
+	 * too (its struct file is a slab object). Writing to it does not
+	 * allocate.
+	 */
+	fail_fd = open("/proc/self/make-it-fail", O_WRONLY);
+	if (fail_fd < 0 || pwrite(fail_fd, "1", 1, 0) != 1)
+		return 1;
+	for (round = 1; round <= 2; round++) {
+		for (i = 0; i < FI_TABLES; i++) {
+			b = p + i * span + page_size;
+			for (tries = 0; tries < FI_TRIES; tries++) {
+				if (!madvise(b, page_size, MADV_POPULATE_WRITE))
+					break;
+				if (errno == ENOMEM)
+					enomem++;
+				else
+					other = errno;
+			}
+			if (tries == FI_TRIES)
+				bad++;
+		}
+		/* populated writable: no fault, no allocation */
+		touch(p, FI_TABLES, round);
+		if (check(p, FI_TABLES, round, false) >= 0)
+			bad++;
+		madvise(p, FI_TABLES * span, MADV_DONTNEED);
+		/* reclaim allocates nothing: it must not fail */
+		if (reclaim(p, FI_TABLES * span))
+			bad++;
+	}
+	if (pwrite(fail_fd, "0", 1, 0) != 1)
+		return 1 + bad;
+	close(fail_fd);
+
+	write(pipe_out, &enomem, sizeof(enomem));
+	if (other)
+		fprintf(stderr, "MADV_POPULATE_WRITE: %s, want ENOMEM\n",
+			strerror(other));
+	pte1 = vmpte();
+	if (pte1 != pte0) {
+		fprintf(stderr, "VmPTE %ld kB after the failed faults, want %ld\n",
+			pte1, pte0);
+		bad++;
+	}
+	/* Every table back without injection: accounted once each. */
+	touch(p, FI_TABLES, 3);
+	if (vmpte() != pte0 + FI_TABLES * table_kb()) {
+		fprintf(stderr, "VmPTE %ld kB with every table back, want %ld\n",
+			vmpte(), pte0 + FI_TABLES * table_kb());
+		bad++;
+	}
+	if (check(p, FI_TABLES, 3, false) >= 0)
+		bad++;
+	return bad + !!other;
+}
+
+static void refault_test(struct __test_metadata *_metadata, const char *name,
+			 bool page_alloc)
+{
+	long pt0, pt1 = -1, enomem = -1;
+	char dir[64];
+	int pipefd[2], status, i;
+	pid_t pid;
+
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
+	snprintf(dir, sizeof(dir), "/sys/kernel/debug/%s", name);
+	if (access(dir, F_OK))
+		SKIP(return, "no %s: kernel without %s and debugfs", dir,
+		     page_alloc ? "CONFIG_FAIL_PAGE_ALLOC" : "CONFIG_FAILSLAB");
+	if (geteuid())
+		SKIP(return, "fault injection needs root");
+
+	/*
+	 * Only tasks with make-it-fail set, 30% of the allocations that may
+	 * sleep. Pages: order 0 too, but not highmem ones: user data pages
+	 * are, page tables are not (64-bit), so the failures hit the tables.
+	 */
+	ASSERT_TRUE(fi_set(dir, "task-filter", "Y") &&
+		    fi_set(dir, "probability", "30") &&
+		    fi_set(dir, "interval", "1") &&
+		    fi_set(dir, "times", "-1") &&
+		    fi_set(dir, "space", "0") &&
+		    fi_set(dir, "verbose", "0") &&
+		    fi_set(dir, "ignore-gfp-wait", "N"));
+	if (page_alloc)
+		ASSERT_TRUE(fi_set(dir, "min-order", "0") &&
+			    fi_set(dir, "ignore-gfp-highmem", "Y"));
+
+	pt0 = page_tables_kb();
+	ASSERT_GT(pt0, 0);
+	ASSERT_EQ(pipe(pipefd), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(refault_under_injection(pipefd[1]));
+	close(pipefd[1]);
+	read(pipefd[0], &enomem, sizeof(enomem));
+	close(pipefd[0]);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	fi_set(dir, "probability", "0");
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("child: status %#x", status);
+	TH_LOG("%s: %ld faults failed with ENOMEM", name, enomem);
+	if (page_alloc)
+		EXPECT_GT(enomem, 0);
+
+	/* The tables are freed after an RCU grace period: wait for it. */
+	for (i = 0; i < 100; i++) {
+		pt1 = page_tables_kb();
+		if (pt1 <= pt0)
+			break;
+		usleep(100 * 1000);
+	}
+	EXPECT_LE(pt1, pt0)
+		TH_LOG("PageTables %ld kB before, %ld kB after the child exited",
+		       pt0, pt1);
+}
+
+/* The table allocations of the refault fail. */
+TEST(fault_injection_page_alloc)
+{
+	refault_test(_metadata, "fail_page_alloc", true);
+}
+
+/*
+ * The slab allocations of the refault fail: the PTE lock, where it is
+ * allocated apart from the table (lockdep, PREEMPT_RT).
+ */
+TEST(fault_injection_slab)
+{
+	refault_test(_metadata, "failslab", false);
 }
 
 static void __attribute__((constructor)) init_sizes(void)
