@@ -58,7 +58,7 @@ load_arch() {
 	if [ ! -f "$conf" ]; then
 		die "unknown ARCH '$arch'; known: $(cd "$HARNESS/arch" && ls -- *.conf | sed 's/\.conf$//' | tr '\n' ' ')"
 	fi
-	for key in $ARCH_KEYS; do
+	for key in $ARCH_KEYS TEST_LISTS SELFTESTS; do
 		unset "$key"
 	done
 	# shellcheck source=/dev/null
@@ -66,6 +66,10 @@ load_arch() {
 	for key in $ARCH_KEYS; do
 		[ "${!key+set}" = set ] || die "$conf: key $key is missing"
 	done
+	# Optional: the harness/selftests/NAME.tests lists make check runs.
+	TEST_LISTS=${TEST_LISTS:-$(cd "$HARNESS/selftests" && ls -- *.tests | sed 's/\.tests$//' | tr '\n' ' ')}
+	# Optional: the mm selftest binaries to build (default: all).
+	SELFTESTS=${SELFTESTS:-}
 	ARCH=$arch
 	KBUILD=$BUILD/$ARCH/kernel
 }

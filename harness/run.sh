@@ -6,8 +6,9 @@
 # exit status. Extra files for the initramfs: FILES="DEST=SRC ..." (a
 # directory SRC is copied whole). Limits: RUN_TIMEOUT seconds for the
 # program (default 600); the boot as a whole gets 120 s more.
-# A kernel report on the console (BUG, WARNING, Oops, ...) makes the run
-# fail even when the program succeeded.
+# A kernel report on the console (BUG, WARNING, Oops, ...) or a KUnit
+# suite that failed at boot makes the run fail even when the program
+# succeeded.
 . "$(dirname "$0")/lib.sh"
 
 [ $# -ge 2 ] || die "usage: $me ARCH PROG [ARG...]"
@@ -24,7 +25,7 @@ if readelf -l "$prog" | grep -q 'Requesting program interpreter'; then
 	die "PROG=$prog is dynamically linked; the guest has no shared libraries: link it with -static (${CC_USER} -static)"
 fi
 machine=$(readelf -h "$prog" | sed -n 's/^ *Machine: *//p')
-case $ARCH:$machine in
+case $QEMU_ARCH:$machine in
 x86_64:*X86-64*|s390x:*S/390*) ;;
 *) die "PROG=$prog is built for '$machine', not $ARCH; build it with $CC_USER -static" ;;
 esac
@@ -48,7 +49,7 @@ rc=0
 	$((secs + 120)) || rc=$?
 if "$HARNESS/verdict.sh" "$ARCH" "$dir/console.log" >/dev/null 2>"$dir/verdict.err"; then
 	:
-elif grep -q 'kernel report' "$dir/verdict.err"; then
+elif grep -qE 'kernel report|KUnit at boot' "$dir/verdict.err"; then
 	cat "$dir/verdict.err" >&2
 	echo "$me: $ARCH: the kernel reported a problem during the run (console: $dir/console.log)" >&2
 	[ "$rc" -ne 0 ] || rc=1

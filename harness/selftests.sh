@@ -6,7 +6,8 @@
 # headers. The selftests build writes local_config.{h,mk} into its source
 # directory and does not redo it per arch, so each arch builds in its own
 # copy of tools/. A binary that fails to build is reported, not hidden:
-# its run in the guest then fails.
+# its run in the guest then fails. An arch whose conf sets SELFTESTS
+# builds only the binaries named there.
 . "$(dirname "$0")/lib.sh"
 
 [ $# -eq 1 ] || die "usage: $me ARCH"
@@ -26,22 +27,32 @@ cp -p "$SRC/lib/test_hmm_uapi.h" "$copy/lib/"
 # The few kernel headers the tests include from outside tools/.
 rsync -a --delete "$SRC/include/vdso/" "$copy/include/vdso/"
 
-info "$ARCH: building mm selftests into $out (log: $log)"
-rc=0
-make -C "$copy/tools/testing/selftests/mm" -k -j"$(nproc)" \
-	CROSS_COMPILE="$CROSS_COMPILE" CC="ccache ${CROSS_COMPILE}gcc" \
-	EXTRA_CFLAGS="-static -DKSFT_SKIP=4" USERLDFLAGS=-static \
-	KHDR_INCLUDES="-isystem $KBUILD/usr/include" OUTPUT="$out" \
-	>>"$log" 2>&1 || rc=$?
-
-# Name the binaries that did not build.
-missing=
-for t in $(make -s -C "$copy/tools/testing/selftests/mm" OUTPUT="$out" \
+# All of them, or only those the arch's SELFTESTS names.
+if [ -n "$SELFTESTS" ]; then
+	want=$SELFTESTS
+else
+	want=$(make -s -C "$copy/tools/testing/selftests/mm" OUTPUT="$out" \
 		CROSS_COMPILE="$CROSS_COMPILE" -f Makefile -f - print-gen <<'MK' 2>/dev/null
 print-gen:
 	@echo $(notdir $(TEST_GEN_FILES) $(TEST_GEN_PROGS))
 MK
-	); do
+	)
+fi
+targets=
+[ -z "$SELFTESTS" ] || for t in $want; do targets="$targets $out/$t"; done
+
+info "$ARCH: building ${SELFTESTS:+the }mm selftests${SELFTESTS:+ $SELFTESTS} into $out (log: $log)"
+rc=0
+# shellcheck disable=SC2086
+make -C "$copy/tools/testing/selftests/mm" -k -j"$(nproc)" \
+	CROSS_COMPILE="$CROSS_COMPILE" CC="ccache ${CROSS_COMPILE}gcc" \
+	EXTRA_CFLAGS="-static -DKSFT_SKIP=4" USERLDFLAGS=-static \
+	KHDR_INCLUDES="-isystem $KBUILD/usr/include" OUTPUT="$out" \
+	$targets >>"$log" 2>&1 || rc=$?
+
+# Name the binaries that did not build.
+missing=
+for t in $want; do
 	[ -x "$out/$t" ] || missing="$missing $t"
 done
 if [ -n "$missing" ]; then
