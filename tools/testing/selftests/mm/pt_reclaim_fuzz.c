@@ -69,7 +69,7 @@ static unsigned long page_size, span;
 static unsigned long max_rw_count;	/* INT_MAX & PAGE_MASK */
 static uint64_t rng;
 static unsigned int max_lines = 20, lines;
-static bool is_root;
+static bool is_root, have_ksm, have_thp, have_memory_failure;
 
 /* The address space as /proc/self/maps showed it last. */
 static struct area {
@@ -149,10 +149,30 @@ static bool touches(unsigned long start, unsigned long end)
 	return false;
 }
 
+/* Does /proc/meminfo have a line starting with @key? */
+static bool meminfo_has(const char *key)
+{
+	char line[256];
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, key, strlen(key));
+	fclose(f);
+	return found;
+}
+
 /*
  * Advice values madvise() must accept on this kernel. Those that depend
  * on a config option are taken from what the kernel shows of that option,
- * not from madvise() itself.
+ * not from madvise() itself: /sys/kernel/mm/ksm (CONFIG_KSM), the
+ * AnonHugePages line of /proc/meminfo (CONFIG_TRANSPARENT_HUGEPAGE, even
+ * where the CPU has no huge pages and there is no
+ * /sys/kernel/mm/transparent_hugepage, as on s390x under TCG) and
+ * vm.memory_failure_recovery (CONFIG_MEMORY_FAILURE). Read once.
  */
 static bool advice_valid(int adv)
 {
@@ -166,11 +186,11 @@ static bool advice_valid(int adv)
 	case MADV_DONTNEED_LOCKED: case MADV_PT_RECLAIM:
 		return true;
 	case MADV_MERGEABLE: case MADV_UNMERGEABLE:
-		return !access("/sys/kernel/mm/ksm", F_OK);
+		return have_ksm;
 	case MADV_HUGEPAGE: case MADV_NOHUGEPAGE: case MADV_COLLAPSE:
-		return !access("/sys/kernel/mm/transparent_hugepage", F_OK);
+		return have_thp;
 	case MADV_HWPOISON: case MADV_SOFT_OFFLINE:
-		return !access("/proc/sys/vm/memory_failure_recovery", F_OK);
+		return have_memory_failure;
 	}
 	return false;
 }
@@ -696,8 +716,14 @@ int main(int argc, char **argv)
 		ksft_exit_fail_msg("cannot tell the span of a PTE table\n");
 	max_rw_count = INT_MAX & ~(page_size - 1);
 	is_root = !geteuid();
+	have_ksm = !access("/sys/kernel/mm/ksm", F_OK);
+	have_thp = meminfo_has("AnonHugePages:");
+	have_memory_failure = !access("/proc/sys/vm/memory_failure_recovery",
+				      F_OK);
 	rng = seed ? seed : 1;
-	ksft_print_msg("seed %llu, %lu calls each\n", seed, calls);
+	ksft_print_msg("seed %llu, %lu calls each; KSM %s, THP %s, memory failure %s\n",
+		       seed, calls, have_ksm ? "yes" : "no", have_thp ? "yes" : "no",
+		       have_memory_failure ? "yes" : "no");
 
 	/* NR_SPANS spans at a span boundary, touched, then holes punched */
 	r = mmap(NULL, (NR_SPANS + 1) * span, PROT_READ | PROT_WRITE,
