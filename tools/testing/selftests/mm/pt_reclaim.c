@@ -51,16 +51,14 @@ static long table_kb(void)
 	return span / page_size * 8 / 1024;
 }
 
-/* A "Key: value kB" field of /proc/PID/status (or smaps_rollup), or -1. */
-static long status_kb(pid_t pid, const char *key)
+/* A "Key: value kB" field of the file at @path, or -1. */
+static long file_kb(const char *path, const char *key)
 {
-	char path[64], line[256];
+	char line[256];
 	size_t len = strlen(key);
 	long val = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid,
-		 strncmp(key, "Anon", 4) ? "status" : "smaps_rollup");
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -69,6 +67,16 @@ static long status_kb(pid_t pid, const char *key)
 			val = strtol(line + len + 1, NULL, 10);
 	fclose(f);
 	return val;
+}
+
+/* A "Key: value kB" field of /proc/PID/status (or smaps_rollup), or -1. */
+static long status_kb(pid_t pid, const char *key)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid,
+		 strncmp(key, "Anon", 4) ? "status" : "smaps_rollup");
+	return file_kb(path, key);
 }
 
 static long vmpte(void)
@@ -806,19 +814,8 @@ static bool fi_set(const char *dir, const char *attr, const char *val)
 /* PageTables of /proc/meminfo in kB, the per-CPU counters folded first. */
 static long page_tables_kb(void)
 {
-	char line[256];
-	long val = -1;
-	FILE *f;
-
 	write_file("/proc/sys/vm/stat_refresh", "1");
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "PageTables:", 11))
-			val = strtol(line + 11, NULL, 10);
-	fclose(f);
-	return val;
+	return file_kb("/proc/meminfo", "PageTables");
 }
 
 /*
