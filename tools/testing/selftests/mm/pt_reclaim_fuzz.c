@@ -604,6 +604,22 @@ static unsigned long fuzz_process_madvise(unsigned long calls,
 	return bad;
 }
 
+/* Does process_madvise(MADV_PT_RECLAIM) give @want (bytes or -errno)? */
+static bool pm_reclaim_gives(int pidfd, struct iovec *iov, long want,
+			     const char *what)
+{
+	char gb[32], wb[32];
+	long got;
+
+	got = syscall(SYS_process_madvise, pidfd, iov, 1, MADV_PT_RECLAIM, 0);
+	if (got < 0)
+		got = -errno;
+	if (got == want)
+		return true;
+	printf("# %s: %s, want %s\n", what, res(got, gb, 32), res(want, wb, 32));
+	return false;
+}
+
 /*
  * Part 3: who may reclaim whom. An unprivileged process may reclaim its
  * own tables through process_madvise(), gets EACCES for a process it may
@@ -615,8 +631,7 @@ static bool permissions(void)
 	struct iovec iov = { .iov_base = arena, .iov_len = span };
 	int pfd[2], self, rootfd, peerfd, status;
 	pid_t child, peer, root = getpid();
-	bool ok = true;
-	long r;
+	bool ok;
 	char c;
 
 	if (!is_root) {
@@ -643,27 +658,9 @@ static bool permissions(void)
 		peerfd = sys_pidfd_open(peer);
 		if (self < 0 || rootfd < 0 || peerfd < 0)
 			_exit(3);
-		r = syscall(SYS_process_madvise, self, &iov, 1,
-			    MADV_PT_RECLAIM, 0);
-		if (r != (long)span) {
-			printf("# nobody on itself: %ld (%s), want %lu\n", r,
-			       strerror(errno), span);
-			ok = false;
-		}
-		r = syscall(SYS_process_madvise, rootfd, &iov, 1,
-			    MADV_PT_RECLAIM, 0);
-		if (r != -1 || errno != EACCES) {
-			printf("# nobody on root: %ld (%s), want EACCES\n", r,
-			       strerror(errno));
-			ok = false;
-		}
-		r = syscall(SYS_process_madvise, peerfd, &iov, 1,
-			    MADV_PT_RECLAIM, 0);
-		if (r != -1 || errno != EPERM) {
-			printf("# nobody on nobody: %ld (%s), want EPERM\n", r,
-			       strerror(errno));
-			ok = false;
-		}
+		ok = pm_reclaim_gives(self, &iov, span, "nobody on itself");
+		ok = pm_reclaim_gives(rootfd, &iov, -EACCES, "nobody on root") && ok;
+		ok = pm_reclaim_gives(peerfd, &iov, -EPERM, "nobody on nobody") && ok;
 		fflush(stdout);
 		close(pfd[1]);
 		waitpid(peer, NULL, 0);
