@@ -9,6 +9,8 @@
  *   sysctl KEY VALUE           write VALUE to /proc/sys/KEY (dots or slashes)
  *   env KEY VALUE              set KEY=VALUE in the environment of later runs
  *   swap MIB                   make a zram swap device of MIB MiB, swapon
+ *   cpus LIST|all              run later runs on the CPUs in LIST only
+ *                              (comma-separated numbers), or on all again
  *   run NAME SECS CMD [ARG..]  run CMD as root, kill it after SECS seconds
  *   runas UID NAME SECS CMD..  the same, as user and group UID
  *   skip NAME REASON..         report NAME as skipped with REASON (ktap)
@@ -25,9 +27,11 @@
  * on timeout). harness/boot.sh reads it.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -125,6 +129,50 @@ static void do_swap(const char *mib)
 	if (fd >= 0)
 		close(fd);
 	free(hdr);
+}
+
+/*
+ * Pin init, and so every later run (affinity is inherited over fork), to
+ * the CPUs in @list, or undo it with "all".  A bad list fails the whole
+ * document, as a bad line does: a run must not go ahead unpinned when its
+ * line says it needs pinning.
+ */
+static void do_cpus(const char *list)
+{
+	const char *p = list;
+	cpu_set_t set;
+	char *end;
+	long cpu;
+	int i;
+
+	CPU_ZERO(&set);
+	if (!strcmp(list, "all")) {
+		for (i = 0; i < CPU_SETSIZE; i++)
+			CPU_SET(i, &set);
+	} else {
+		for (;;) {
+			if (!isdigit((unsigned char)*p))
+				goto bad;
+			cpu = strtol(p, &end, 10);
+			if (cpu >= CPU_SETSIZE)
+				goto bad;
+			CPU_SET(cpu, &set);
+			if (!*end)
+				break;
+			if (*end != ',')
+				goto bad;
+			p = end + 1;
+		}
+	}
+	if (!sched_setaffinity(0, sizeof(set), &set))
+		return;
+	say("# init: cpus %s: %s\n", list, strerror(errno));
+	nr_failed++;
+	return;
+bad:
+	say("# init: %s: cpus: bad list %s (want N[,N..] or all)\n",
+	    CONTROL, list);
+	nr_failed++;
 }
 
 static int is_tap_header(const char *line)
@@ -400,6 +448,8 @@ static void do_line(char *line, FILE *f)
 		setenv(argv[1], argv[2], 1);
 	} else if (!strcmp(argv[0], "swap") && argc == 2) {
 		do_swap(argv[1]);
+	} else if (!strcmp(argv[0], "cpus") && argc == 2) {
+		do_cpus(argv[1]);
 	} else if ((!strcmp(argv[0], "run") && argc >= 4) ||
 		   (!strcmp(argv[0], "runas") && argc >= 5)) {
 		if (argv[0][3] == 'a')
