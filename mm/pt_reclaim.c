@@ -22,26 +22,31 @@
  *    read and no lock. The scan is only a hint.
  *
  * 2. For a table that looked empty, the locked pass: mmu notifier range
- *    start, pmd lock then PTE lock (nested, when split), the pmd re-read
- *    and compared with the value the scan saw, every entry re-checked
- *    none, the arch asked (arch_pte_table_reclaimable()), then the pmd is
- *    cleared and the TLB flushed by pmdp_clear_pte_table_flush(), which
- *    also drops paging-structure caches. Everyone who writes entries does
- *    so under the PTE lock, after making sure the table is still the one
- *    the pmd points to: pte_offset_map_lock() re-checks the pmd under the
- *    lock; pmd_install() allocates a new table only under the pmd lock and
- *    only where the pmd is none. The pte_offset_map_nolock() callers each
- *    say at the call why they are safe: they re-check the pmd under the
- *    lock (collapse_pte_mapped_thp(), retract_page_tables(), UFFDIO_MOVE),
- *    or hold the mmap lock for write (fork's copy_pte_range(), mremap's
+ *    start, pmd lock then PTE lock (nested, when split), the pmd re-read and
+ *    compared with the value the scan saw, every entry re-checked none, the
+ *    arch asked (arch_pte_table_reclaimable()), then the pmd is cleared and
+ *    the TLB flushed by pmdp_clear_pte_table_flush(), which also drops
+ *    paging-structure caches. No TLB entry of the span may outlive the
+ *    table, not even one of a page someone else unmapped and has yet to
+ *    flush: reclaim's batched flush is done first, under the PTE lock
+ *    (flush_tlb_batched_pending()), and an architecture that flushes less
+ *    than the span says how it covers the rest (x86: the whole span while
+ *    mm_tlb_flush_pending()). Everyone who writes entries does so under the
+ *    PTE lock, after making sure the table is still the one the pmd points
+ *    to: pte_offset_map_lock() re-checks the pmd under the lock;
+ *    pmd_install() allocates a new table only under the pmd lock and only
+ *    where the pmd is none. The pte_offset_map_nolock() callers each say at
+ *    the call why they are safe: they re-check the pmd under the lock
+ *    (collapse_pte_mapped_thp(), retract_page_tables(), UFFDIO_MOVE), or
+ *    hold the mmap lock for write (fork's copy_pte_range(), mremap's
  *    move_ptes()), or write only over an entry they saw non-none and
  *    re-check under the lock (handle_pte_fault(), do_swap_page(),
  *    page_vma_mapped_walk(), the MGLRU walk_pte_range()), which a freed
  *    table, all none, fails; filemap_fault_recheck_pte_none() only reads.
- *    (arm's adjust_pte() and powerpc's assert_pte_locked() are of the
- *    last two kinds; neither arch selects ARCH_SUPPORTS_MADV_PT_RECLAIM yet.)
- *    So once the pmd is cleared under both locks, nobody can write into
- *    the table any more.
+ *    (arm's adjust_pte() and powerpc's assert_pte_locked() are of the last
+ *    two kinds; neither arch selects ARCH_SUPPORTS_MADV_PT_RECLAIM yet.) So
+ *    once the pmd is cleared under both locks, nobody can write into the
+ *    table any more.
  *
  * The table is then freed with pte_free_defer(), after an RCU grace
  * period: RCU walkers (pte_offset_map()) and GUP-fast (IRQs off, which
@@ -194,6 +199,14 @@ static bool pt_reclaim_table(struct pt_reclaim_walk *walk, pmd_t *pmd,
 		goto unlock_pml;
 	ptl = pte_lockptr(mm, &pmdval);
 	pt_reclaim_lock_pte(ptl, pml);
+	/*
+	 * Reclaim may have cleared entries of this table and put off their
+	 * TLB flush (TTU_BATCH_FLUSH). Whoever changes a table under its
+	 * lock flushes such a batch first; here it matters the more since,
+	 * with the table gone, a later mprotect() or munmap() of the span
+	 * finds nothing to change and would leave the stale entries be.
+	 */
+	flush_tlb_batched_pending(mm);
 
 	/*
 	 * Faults (under the per-VMA lock), MADV_DONTNEED, UFFDIO_COPY and
