@@ -6,6 +6,7 @@
 #   make run   ARCH=.. PROG=path [ARGS=..]  boot and run a static binary
 #                [FILES="DEST=SRC ..."] [RUN_TIMEOUT=secs]
 #   make build [ARCH=..]                    build a test kernel
+#   make bench [ARCH=..] [BENCH_BOOTS=3]    benchmarks into build/bench
 #   make lint                               checkpatch, kernel-doc, docs, sparse
 #   make tree / make export                 edit round trip (build/src)
 #   make install / make base / make clean
@@ -13,7 +14,7 @@
 ARCH ?= x86_64
 H := harness
 
-.PHONY: all demo check run build install base tree export selftests lint clean
+.PHONY: all demo check run bench build install base tree export selftests lint clean
 all:
 	@sed -n '/^#   make/s/^#   //p' Makefile
 
@@ -42,6 +43,10 @@ run: build
 
 demo: build
 	@$(H)/demo.sh $(ARCH)
+
+# Both arches unless ARCH is given on the command line.
+bench: base
+	@$(H)/bench.sh $(if $(filter command line,$(origin ARCH)),$(ARCH),x86_64 s390x)
 
 lint: base
 	@$(H)/lint.sh

@@ -7,7 +7,8 @@
 # BOOT_TIMEOUT of harness/arch/ARCH.conf); a run that did not reach
 # "init: done" (hang, panic, crash) fails and prints the console tail.
 # Exit status: that of the guest's last run, or 1 when the guest did not
-# finish.
+# finish. KERNEL=path boots another kernel image of ARCH (the unpatched
+# benchmark kernel); QEMU_EXTRA adds QEMU options (-icount for make bench).
 . "$(dirname "$0")/lib.sh"
 
 [ $# -ge 3 ] && [ $# -le 4 ] || die "usage: $me ARCH INITRAMFS LOG [SECONDS]"
@@ -15,14 +16,14 @@ load_arch "$1"
 initramfs=$2
 log=$3
 secs=${4:-$BOOT_TIMEOUT}
-kernel=$KBUILD/$KERNEL_IMAGE
+kernel=${KERNEL:-$KBUILD/$KERNEL_IMAGE}
 qemu=qemu-system-$QEMU_ARCH
 need_cmd "$qemu" "qemu-system-$( [ "$QEMU_ARCH" = x86_64 ] && echo x86 || echo misc)"
 [ -f "$kernel" ] || die "$kernel not found; run 'make build ARCH=$ARCH'"
 [ -f "$initramfs" ] || die "$initramfs not found"
 
 # shellcheck disable=SC2206
-cmd=($qemu $QEMU_ARGS -nographic -no-reboot -kernel "$kernel"
+cmd=($qemu $QEMU_ARGS ${QEMU_EXTRA:-} -nographic -no-reboot -kernel "$kernel"
      -initrd "$initramfs" -append "$CMDLINE ${EXTRA_CMDLINE:-}")
 info "$ARCH: ${cmd[*]}"
 timeout -k 5 "$secs" "${cmd[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$log" |

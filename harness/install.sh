@@ -15,7 +15,8 @@ PACKAGES="$PACKAGE
 	qemu-system-x86 qemu-system-misc
 	gcc-s390x-linux-gnu libc6-dev-s390x-cross
 	libnuma-dev libcap-dev
-	sparse python3-sphinx python3-sphinx-rtd-theme"
+	sparse python3-sphinx python3-sphinx-rtd-theme
+	gnuplot-nox"
 
 missing=
 for p in $PACKAGES; do

@@ -32,6 +32,18 @@ info() {
 	echo "$me: $*" >&2
 }
 
+# For the harness's own tests (harness/tests/*.sh): fail MESSAGE ends
+# the test, naming it; scratch_dir makes $tmp, removed on exit.
+fail() {
+	echo "$me: FAIL: $*" >&2
+	exit 1
+}
+
+scratch_dir() {
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+}
+
 # need_cmd CMD PACKAGE: fail with the package to install when CMD is missing.
 need_cmd() {
 	command -v "$1" >/dev/null 2>&1 ||
@@ -84,6 +96,20 @@ kmake() {
 		CC="ccache ${CROSS_COMPILE}gcc" HOSTCC="ccache gcc" \
 		KBUILD_BUILD_USER=harness KBUILD_BUILD_HOST=pt-reclaim \
 		"$@"
+}
+
+# base_worktree: make $BUILD/lint-base a worktree of $SRC at tag "base"
+# (the unpatched kernel, for the checks that compare and the unpatched
+# benchmark kernel) and set BASE_SRC to it.
+base_worktree() {
+	BASE_SRC=$BUILD/lint-base
+	if [ ! -d "$BASE_SRC" ]; then
+		git -C "$SRC" worktree prune
+		git -C "$SRC" worktree add -q --detach "$BASE_SRC" base ||
+			die "cannot make the base worktree $BASE_SRC"
+	fi
+	[ "$(git -C "$BASE_SRC" rev-parse HEAD)" = "$(git -C "$SRC" rev-parse 'base^{commit}')" ] ||
+		die "$BASE_SRC is not at tag base; remove it and rerun"
 }
 
 # overlay_files: list the overlay's files, relative to $OVERLAY. The

@@ -51,14 +51,8 @@ compare() {
 }
 
 # The base tree, for the checks that compare.
-base_src=$BUILD/lint-base
-if [ ! -d "$base_src" ]; then
-	git -C "$SRC" worktree prune
-	git -C "$SRC" worktree add -q --detach "$base_src" base ||
-		die "cannot make the base worktree $base_src"
-fi
-[ "$(git -C "$base_src" rev-parse HEAD)" = "$(git -C "$SRC" rev-parse 'base^{commit}')" ] ||
-	die "$base_src is not at tag base; remove it and rerun"
+base_worktree
+base_src=$BASE_SRC
 
 # The change against the base, committed or not, new files included: a
 # scratch index with the untracked files added as intent-to-add, so the

@@ -23,11 +23,6 @@ show() {
 	return 0
 }
 
-fail() {
-	echo "$me: FAIL: $*" >&2
-	exit 1
-}
-
 git -C "$SRC" worktree add -q --no-checkout --detach "$tmp/src" base
 git -C "$tmp/src" sparse-checkout set --cone mm tools/testing/selftests/mm
 git -C "$tmp/src" checkout -q --detach base

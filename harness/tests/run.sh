@@ -12,12 +12,7 @@
 
 load_arch x86_64
 [ -f "$KBUILD/$KERNEL_IMAGE" ] || die "x86_64 kernel not built; run 'make build'"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() {
-	echo "$me: FAIL: $*" >&2
-	exit 1
-}
+scratch_dir
 show() {
 	[ "${VERBOSE:-0}" = 1 ] && sed 's/^/  | /' "$1" >&2
 	return 0

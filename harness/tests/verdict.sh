@@ -5,12 +5,7 @@
 # a run that failed without a "not ok" line, and a log without results.
 . "$(dirname "$0")/../lib.sh"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() {
-	echo "$me: FAIL: $*" >&2
-	exit 1
-}
+scratch_dir
 
 good() {
 	cat <<'LOG'

@@ -51,24 +51,6 @@ static long table_kb(void)
 	return span / page_size * 8 / 1024;
 }
 
-/* A "Key: value kB" field of the file at @path, or -1. */
-static long file_kb(const char *path, const char *key)
-{
-	char line[256];
-	size_t len = strlen(key);
-	long val = -1;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':')
-			val = strtol(line + len + 1, NULL, 10);
-	fclose(f);
-	return val;
-}
-
 /* A "Key: value kB" field of /proc/PID/status (or smaps_rollup), or -1. */
 static long status_kb(pid_t pid, const char *key)
 {
@@ -76,12 +58,7 @@ static long status_kb(pid_t pid, const char *key)
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid,
 		 strncmp(key, "Anon", 4) ? "status" : "smaps_rollup");
-	return file_kb(path, key);
-}
-
-static long vmpte(void)
-{
-	return status_kb(getpid(), "VmPTE");
+	return proc_kb(path, key);
 }
 
 static int reclaim(void *addr, size_t len)
@@ -248,13 +225,13 @@ TEST_F(pt, empty_tables_freed)
 
 	touch(self->p, NR_TABLES, 0);
 	ASSERT_EQ(madvise(self->p, NR_TABLES * span, MADV_DONTNEED), 0);
-	pte0 = vmpte();
+	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
 	scanned0 = vmstat_read("pt_reclaim_scanned");
 	ASSERT_GE(freed0, 0) TH_LOG("no pt_reclaim_freed in /proc/vmstat");
 
 	ASSERT_EQ(reclaim(self->p, NR_TABLES * span), 0);
-	pte1 = vmpte();
+	pte1 = vmpte_kb();
 	EXPECT_EQ(pte0 - pte1, NR_TABLES * table_kb())
 		TH_LOG("VmPTE %ld kB -> %ld kB", pte0, pte1);
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, NR_TABLES);
@@ -266,7 +243,7 @@ TEST_F(pt, empty_tables_freed)
 	/* New faults build new tables. */
 	touch(self->p, NR_TABLES, 1);
 	EXPECT_EQ(check(self->p, NR_TABLES, 1, false), -1);
-	EXPECT_EQ(vmpte(), pte0);
+	EXPECT_EQ(vmpte_kb(), pte0);
 }
 
 /* Tables that map pages stay, and so does the data. */
@@ -275,10 +252,10 @@ TEST_F(pt, used_tables_kept)
 	long pte0, freed0;
 
 	touch(self->p, NR_TABLES, 0);
-	pte0 = vmpte();
+	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
 	ASSERT_EQ(reclaim(self->p, NR_TABLES * span), 0);
-	EXPECT_EQ(vmpte(), pte0);
+	EXPECT_EQ(vmpte_kb(), pte0);
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
 	EXPECT_EQ(check(self->p, NR_TABLES, 0, false), -1);
 }
@@ -290,11 +267,11 @@ TEST_F(pt, partial_tables_at_both_ends_kept)
 
 	touch(self->p, NR_TABLES, 0);
 	ASSERT_EQ(madvise(self->p, NR_TABLES * span, MADV_DONTNEED), 0);
-	pte0 = vmpte();
+	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
 	ASSERT_EQ(reclaim(self->p + page_size, NR_TABLES * span - 2 * page_size), 0);
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, NR_TABLES - 2);
-	EXPECT_EQ(pte0 - vmpte(), (NR_TABLES - 2) * table_kb());
+	EXPECT_EQ(pte0 - vmpte_kb(), (NR_TABLES - 2) * table_kb());
 }
 
 /* The zero page and MADV_FREE'd pages are entries: their tables stay. */
@@ -311,11 +288,11 @@ TEST(zero_page_and_lazyfree_keep_tables)
 	EXPECT_EQ(__atomic_load_n(p, __ATOMIC_RELAXED), 0);
 	p[span] = 1;
 	ASSERT_EQ(madvise(p + span, page_size, MADV_FREE), 0);
-	pte0 = vmpte();
+	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
 	ASSERT_EQ(reclaim(p, 2 * span), 0);
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
-	EXPECT_EQ(vmpte(), pte0);
+	EXPECT_EQ(vmpte_kb(), pte0);
 	EXPECT_EQ(p[span], 1);
 	munmap(p, 2 * span);
 }
@@ -341,12 +318,12 @@ TEST(vmas_and_holes)
 	ASSERT_EQ(madvise(p, 4 * span, MADV_DONTNEED), 0);
 	ASSERT_EQ(munmap(p + 4 * span - 2 * page_size, 2 * page_size), 0);
 
-	pte0 = vmpte();
+	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
 	EXPECT_EQ(reclaim(p, 4 * span), -1);
 	EXPECT_EQ(errno, ENOMEM);
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 3);
-	EXPECT_EQ(pte0 - vmpte(), 3 * table_kb());
+	EXPECT_EQ(pte0 - vmpte_kb(), 3 * table_kb());
 	/* Without the hole in the range: no error, nothing left to free. */
 	EXPECT_EQ(reclaim(p + 3 * span, span - 2 * page_size), 0);
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 3);
@@ -455,11 +432,11 @@ TEST(uffd_wp_markers_keep_tables)
 	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
 	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
 
-	pte0 = vmpte();
+	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
 	ASSERT_EQ(reclaim(p, 2 * span), 0);
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
-	EXPECT_EQ(vmpte(), pte0);
+	EXPECT_EQ(vmpte_kb(), pte0);
 
 	wp.mode = 0;
 	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
@@ -485,11 +462,11 @@ TEST(thp_untouched)
 	memset(p, 7, span);
 	if (status_kb(getpid(), "AnonHugePages") <= 0)
 		SKIP(goto out, "the range did not get a huge page");
-	pte0 = vmpte();
+	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
 	ASSERT_EQ(reclaim(p, span), 0);
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
-	EXPECT_EQ(vmpte(), pte0);
+	EXPECT_EQ(vmpte_kb(), pte0);
 	EXPECT_EQ(p[0], 7);
 	EXPECT_EQ(p[span - 1], 7);
 out:
@@ -815,7 +792,7 @@ static bool fi_set(const char *dir, const char *attr, const char *val)
 static long page_tables_kb(void)
 {
 	write_file("/proc/sys/vm/stat_refresh", "1");
-	return file_kb("/proc/meminfo", "PageTables");
+	return proc_kb("/proc/meminfo", "PageTables");
 }
 
 /*
@@ -833,12 +810,12 @@ static int refault_under_injection(int pipe_out)
 	p = map_anon(FI_TABLES);
 	if (!p)
 		return 1;
-	pte0 = vmpte();
+	pte0 = vmpte_kb();
 	touch(p, FI_TABLES, 0);
 	madvise(p, FI_TABLES * span, MADV_DONTNEED);
-	if (reclaim(p, FI_TABLES * span) || vmpte() != pte0) {
+	if (reclaim(p, FI_TABLES * span) || vmpte_kb() != pte0) {
 		fprintf(stderr, "reclaim before injection: VmPTE %ld kB, want %ld\n",
-			vmpte(), pte0);
+			vmpte_kb(), pte0);
 		return 1;
 	}
 
@@ -881,7 +858,7 @@ static int refault_under_injection(int pipe_out)
 	if (other)
 		fprintf(stderr, "MADV_POPULATE_WRITE: %s, want ENOMEM\n",
 			strerror(other));
-	pte1 = vmpte();
+	pte1 = vmpte_kb();
 	if (pte1 != pte0) {
 		fprintf(stderr, "VmPTE %ld kB after the failed faults, want %ld\n",
 			pte1, pte0);
@@ -889,9 +866,9 @@ static int refault_under_injection(int pipe_out)
 	}
 	/* Every table back without injection: accounted once each. */
 	touch(p, FI_TABLES, 3);
-	if (vmpte() != pte0 + FI_TABLES * table_kb()) {
+	if (vmpte_kb() != pte0 + FI_TABLES * table_kb()) {
 		fprintf(stderr, "VmPTE %ld kB with every table back, want %ld\n",
-			vmpte(), pte0 + FI_TABLES * table_kb());
+			vmpte_kb(), pte0 + FI_TABLES * table_kb());
 		bad++;
 	}
 	if (check(p, FI_TABLES, 3, false) >= 0)

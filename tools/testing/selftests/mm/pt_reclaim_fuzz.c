@@ -149,22 +149,6 @@ static bool touches(unsigned long start, unsigned long end)
 	return false;
 }
 
-/* Does /proc/meminfo have a line starting with @key? */
-static bool meminfo_has(const char *key)
-{
-	char line[256];
-	bool found = false;
-	FILE *f;
-
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, key, strlen(key));
-	fclose(f);
-	return found;
-}
-
 /*
  * Advice values madvise() must accept on this kernel. Those that depend
  * on a config option are taken from what the kernel shows of that option,
@@ -714,7 +698,7 @@ int main(int argc, char **argv)
 	max_rw_count = INT_MAX & ~(page_size - 1);
 	is_root = !geteuid();
 	have_ksm = !access("/sys/kernel/mm/ksm", F_OK);
-	have_thp = meminfo_has("AnonHugePages:");
+	have_thp = proc_kb("/proc/meminfo", "AnonHugePages") >= 0;
 	have_memory_failure = !access("/proc/sys/vm/memory_failure_recovery",
 				      F_OK);
 	rng = seed ? seed : 1;

@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What madvise(MADV_PT_RECLAIM) costs and what it gives back.
+ *
+ * Every measurement is one CSV line on stdout,
+ *
+ *	bench,FIGURE,CASE,METRIC,VALUE
+ *
+ * one line per repetition, so that the caller can take the minimum and
+ * the median over the repetitions of several boots. A ratio is computed
+ * here, between two measurements taken back to back in this run; a
+ * comparison between kernels is the caller's. The figures:
+ *
+ *  reclaim   N empty PTE tables freed by MADV_PT_RECLAIM vs by munmap()
+ *            of the same range: ns per table, and their ratio.
+ *  scan      nothing to free: MADV_PT_RECLAIM over populated tables vs
+ *            mincore() over the same range, ms per GiB of address space;
+ *            "full" (every entry set) and "last" (only each table's last
+ *            entry set, the longest lockless pass).
+ *  sparse    k empty tables spread over a 1 GiB or a 64 TiB reservation:
+ *            us per call, which should follow k, not the size.
+ *  fault     anonymous write faults per second, 1 and 2 threads, small
+ *            pages, fresh tables each round (the same on any kernel).
+ *  refault   first touch, ns per fault, of tables never touched, of tables
+ *            kept by MADV_DONTNEED, and of tables MADV_PT_RECLAIM freed.
+ *  upstream  the case published with upstream's DONTNEED-time reclaim:
+ *            mmap 50 GiB, 25 x 1024 times write a 2 MiB chunk and
+ *            MADV_DONTNEED it, then one MADV_PT_RECLAIM: VmPTE before and
+ *            after. One page per table of the chunk is written: the same
+ *            tables as writing all of it, at a 512th of the faults.
+ *  memory    per GiB written and then MADV_DONTNEED'ed: the kB of VmPTE
+ *            and of PageTables (/proc/meminfo) MADV_PT_RECLAIM gives back.
+ *
+ * Each case but upstream and memory (which count kB) runs once more
+ * first, unprinted: under QEMU TCG the first run of any code also pays
+ * for its translation.
+ *
+ * Lines "bench,meta,,KEY,VALUE" describe the run. On a kernel without
+ * the advice, the figures that need it print nothing and the others are
+ * measured: this is the unpatched baseline. A result that contradicts
+ * what was asked (the tables were not freed, VmPTE moved when nothing
+ * was to be freed) ends the run with status 1: a benchmark of a broken
+ * reclaim measures nothing.
+ *
+ * Usage: pt_reclaim_bench [-q] [-r REPS] [-f FIGURE[,FIGURE..]] [-h]
+ *   -q  quick: small sizes, one repetition (the test run checks that the
+ *       benchmark works, not its numbers)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+
+#include "../kselftest.h"
+#include "vm_util.h"
+
+#ifndef MADV_PT_RECLAIM
+#define MADV_PT_RECLAIM 26
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+#define GIB 0x40000000UL
+
+static unsigned long page_size, span;
+static long table_kb;		/* VmPTE of one PTE table */
+static bool have_reclaim, quick;
+static bool warmup;		/* this repetition is not printed */
+static int reps = 5;
+static const char *figures = "reclaim,scan,sparse,fault,refault,upstream,memory";
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void put(const char *fig, const char *cas, const char *metric,
+		double val)
+{
+	if (warmup)
+		return;
+	printf("bench,%s,%s,%s,%.10g\n", fig, cas, metric, val);
+	fflush(stdout);
+}
+
+static void __noreturn __printf(1, 2) die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "pt_reclaim_bench: error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static int reclaim(void *p, size_t len)
+{
+	return madvise(p, len, MADV_PT_RECLAIM);
+}
+
+/*
+ * @len bytes of anonymous memory at a table boundary, small pages only
+ * (a THP has no PTE table), not reserved: most of it is never touched.
+ */
+static char *map_aligned(unsigned long len)
+{
+	char *r, *p;
+
+	r = mmap(NULL, len + span, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		die("mmap of %lu MiB: %s", len >> 20, strerror(errno));
+	p = (char *)(((uintptr_t)r + span - 1) & ~(span - 1));
+	if (p > r)
+		munmap(r, p - r);
+	munmap(p + len, r + span - p);
+	if (madvise(p, len, MADV_NOHUGEPAGE))
+		die("MADV_NOHUGEPAGE: %s", strerror(errno));
+	return p;
+}
+
+/* Write a page in each of @n tables @stride apart. */
+static void touch(char *p, unsigned long n, unsigned long stride)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		p[i * stride] = 1;
+}
+
+/* @n tables @stride apart that exist and map nothing. */
+static void empty_tables(char *p, unsigned long n, unsigned long stride)
+{
+	unsigned long i;
+
+	touch(p, n, stride);
+	if (stride == span) {
+		if (madvise(p, n * span, MADV_DONTNEED))
+			die("MADV_DONTNEED: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (madvise(p + i * stride, page_size, MADV_DONTNEED))
+			die("MADV_DONTNEED: %s", strerror(errno));
+}
+
+/* MADV_PT_RECLAIM over [p, p + len), which must free @n tables: ns. */
+static double timed_reclaim(char *p, unsigned long len, unsigned long n)
+{
+	long before = vmpte_kb(), after;
+	double t;
+
+	t = now_ns();
+	if (reclaim(p, len))
+		die("MADV_PT_RECLAIM of %lu MiB: %s", len >> 20,
+		    strerror(errno));
+	t = now_ns() - t;
+	after = vmpte_kb();
+	if (before - after != (long)n * table_kb)
+		die("MADV_PT_RECLAIM of %lu MiB freed %ld kB of VmPTE, want %lu tables (%lu kB)",
+		    len >> 20, before - after, n, n * table_kb);
+	return t;
+}
+
+static void fig_reclaim(void)
+{
+	static const unsigned long all[] = { 1, 8, 64, 512, 4096, 32768 };
+	static const unsigned long few[] = { 1, 64 };
+	const unsigned long *sizes = quick ? few : all;
+	int nr = quick ? 2 : 6, i, r;
+	double t_rec, t_unmap;
+	char cas[32], *p;
+	unsigned long n;
+
+	for (i = 0; i < nr; i++) {
+		n = sizes[i];
+		snprintf(cas, sizeof(cas), "tables=%lu", n);
+		for (r = -1; r < reps; r++) {
+			warmup = r < 0;
+			p = map_aligned(n * span);
+			empty_tables(p, n, span);
+			t_rec = timed_reclaim(p, n * span, n);
+			munmap(p, n * span);
+
+			p = map_aligned(n * span);
+			empty_tables(p, n, span);
+			t_unmap = now_ns();
+			munmap(p, n * span);
+			t_unmap = now_ns() - t_unmap;
+
+			put("reclaim", cas, "reclaim_ns_per_table", t_rec / n);
+			put("reclaim", cas, "munmap_ns_per_table", t_unmap / n);
+			put("reclaim", cas, "ratio_reclaim_munmap", t_rec / t_unmap);
+		}
+	}
+}
+
+static void fig_scan(void)
+{
+	unsigned long len = (quick ? 16UL : 256UL) << 20, n = len / span;
+	unsigned char *vec = malloc(len / page_size);
+	double t_rec, t_mc, per_gib = (double)GIB / len / 1e6;
+	const char *cas;
+	int pass, r;
+	char *p;
+
+	if (!vec)
+		die("out of memory");
+	p = map_aligned(len);
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0) {
+			cas = "full";
+			if (madvise(p, len, MADV_POPULATE_WRITE))
+				die("MADV_POPULATE_WRITE: %s", strerror(errno));
+		} else {
+			cas = "last";
+			madvise(p, len, MADV_DONTNEED);
+			touch(p + span - page_size, n, span);
+		}
+		for (r = -1; r < reps; r++) {
+			warmup = r < 0;
+			t_rec = timed_reclaim(p, len, 0);
+			t_mc = now_ns();
+			if (mincore(p, len, vec))
+				die("mincore: %s", strerror(errno));
+			t_mc = now_ns() - t_mc;
+			put("scan", cas, "reclaim_ms_per_gib", t_rec * per_gib);
+			put("scan", cas, "mincore_ms_per_gib", t_mc * per_gib);
+			put("scan", cas, "ratio_reclaim_mincore", t_rec / t_mc);
+		}
+	}
+	munmap(p, len);
+	free(vec);
+}
+
+static void fig_sparse(void)
+{
+	static const unsigned long ks[] = { 0, 1, 64, 512 };
+	unsigned long sizes[] = { GIB, (quick ? 1UL : 64UL) << 40 };
+	unsigned long len, k, stride;
+	int s, i, r;
+	char cas[48];
+	double t;
+	char *p;
+
+	for (s = 0; s < 2; s++) {
+		len = sizes[s];
+		p = map_aligned(len);
+		for (i = 0; i < 4; i++) {
+			k = ks[i];
+			stride = k ? (len / k) & ~(span - 1) : 0;
+			snprintf(cas, sizeof(cas), "%lu_GiB_k=%lu", len / GIB, k);
+			for (r = -1; r < reps; r++) {
+				warmup = r < 0;
+				empty_tables(p, k, stride);
+				t = timed_reclaim(p, len, k);
+				put("sparse", cas, "us_per_call", t / 1e3);
+			}
+		}
+		munmap(p, len);
+	}
+}
+
+struct faulter {
+	pthread_barrier_t *go;
+	unsigned long len;
+	int rounds;
+	double ns;
+};
+
+/* @rounds times: map, write every page (timed), unmap. */
+static void *faulter(void *arg)
+{
+	struct faulter *f = arg;
+	unsigned long off;
+	double t;
+	char *p;
+	int r;
+
+	pthread_barrier_wait(f->go);
+	for (r = 0; r < f->rounds; r++) {
+		p = map_aligned(f->len);
+		t = now_ns();
+		for (off = 0; off < f->len; off += page_size)
+			p[off] = 1;
+		f->ns += now_ns() - t;
+		munmap(p, f->len);
+	}
+	return NULL;
+}
+
+static void fig_fault(void)
+{
+	struct faulter f[2];
+	pthread_barrier_t go;
+	pthread_t tid[2];
+	double rate;
+	char cas[16];
+	int nt, i, r;
+
+	for (nt = 1; nt <= 2; nt++) {
+		snprintf(cas, sizeof(cas), "threads=%d", nt);
+		for (r = -1; r < reps; r++) {
+			warmup = r < 0;
+			pthread_barrier_init(&go, NULL, nt);
+			for (i = 0; i < nt; i++) {
+				f[i] = (struct faulter){ .go = &go,
+					.len = (quick ? 4UL : 32UL) << 20,
+					.rounds = quick ? 1 : 8 };
+				if (pthread_create(&tid[i], NULL, faulter, &f[i]))
+					die("pthread_create failed");
+			}
+			rate = 0;
+			for (i = 0; i < nt; i++) {
+				pthread_join(tid[i], NULL);
+				rate += f[i].len / page_size * f[i].rounds /
+					(f[i].ns / 1e9);
+			}
+			pthread_barrier_destroy(&go);
+			put("fault", cas, "faults_per_s", rate);
+		}
+	}
+}
+
+/* Write one page in each of @n tables: ns per fault. */
+static double timed_touch(char *p, unsigned long n)
+{
+	double t = now_ns();
+
+	touch(p, n, span);
+	return (now_ns() - t) / n;
+}
+
+static void fig_refault(void)
+{
+	unsigned long n = quick ? 16 : 512;
+	double fresh, kept, freed = 0;
+	char cas[32], *p;
+	int r;
+
+	snprintf(cas, sizeof(cas), "tables=%lu", n);
+	for (r = -1; r < reps; r++) {
+		warmup = r < 0;
+		p = map_aligned(n * span);
+		fresh = timed_touch(p, n);
+		madvise(p, n * span, MADV_DONTNEED);
+		kept = timed_touch(p, n);
+		if (have_reclaim) {
+			madvise(p, n * span, MADV_DONTNEED);
+			timed_reclaim(p, n * span, n);
+			freed = timed_touch(p, n);
+		}
+		munmap(p, n * span);
+		put("refault", cas, "never_touched_ns_per_fault", fresh);
+		put("refault", cas, "kept_ns_per_fault", kept);
+		put("refault", cas, "ratio_kept_never", kept / fresh);
+		if (have_reclaim) {
+			put("refault", cas, "reclaimed_ns_per_fault", freed);
+			put("refault", cas, "ratio_reclaimed_never", freed / fresh);
+		}
+	}
+}
+
+static void fig_upstream(void)
+{
+	unsigned long chunk = 2UL << 20, chunks = quick ? 256 : 25 * 1024;
+	unsigned long len = chunks * chunk, per = chunk / span, i;
+	long before, after;
+	char cas[32], *p;
+	double t;
+
+	snprintf(cas, sizeof(cas), "chunks=%lu", chunks);
+	put("upstream", cas, "vmpte_start_kb", vmpte_kb());
+	p = map_aligned(len);
+	for (i = 0; i < chunks; i++) {
+		touch(p + i * chunk, per, span);
+		if (madvise(p + i * chunk, chunk, MADV_DONTNEED))
+			die("MADV_DONTNEED: %s", strerror(errno));
+	}
+	before = vmpte_kb();
+	put("upstream", cas, "vmpte_before_kb", before);
+	if (have_reclaim) {
+		t = now_ns();
+		if (reclaim(p, len))
+			die("MADV_PT_RECLAIM of %lu GiB: %s", len / GIB,
+			    strerror(errno));
+		t = now_ns() - t;
+		after = vmpte_kb();
+		if (before - after != (long)(chunks * per * table_kb))
+			die("MADV_PT_RECLAIM of %lu GiB freed %ld kB of VmPTE, want %lu",
+			    len / GIB, before - after, chunks * per * table_kb);
+		put("upstream", cas, "vmpte_after_kb", after);
+		put("upstream", cas, "reclaim_ms", t / 1e6);
+	}
+	munmap(p, len);
+}
+
+/* PageTables of /proc/meminfo, the per-CPU counters folded first. */
+static long page_tables_kb(void)
+{
+	FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
+
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
+	return proc_kb("/proc/meminfo", "PageTables");
+}
+
+/*
+ * PageTables once it holds still: the tables of the last repetition's
+ * munmap() are freed after an RCU grace period and would be counted as
+ * given back by this one (on s390x by up to twice the figure). Three
+ * equal readings 20 ms apart, or what it is after 2 s.
+ */
+static long page_tables_settled_kb(void)
+{
+	long kb = page_tables_kb(), prev;
+	int same = 0, i;
+
+	for (i = 0; i < 100 && same < 2; i++) {
+		usleep(20000);
+		prev = kb;
+		kb = page_tables_kb();
+		same = kb == prev ? same + 1 : 0;
+	}
+	return kb;
+}
+
+static void fig_memory(void)
+{
+	unsigned long len = (quick ? 64UL : 512UL) << 20, n = len / span;
+	double per_gib = (double)GIB / len;
+	long pte0, pte1, pte2, pt1, pt2;
+	char cas[32], *p;
+	int r, wait;
+
+	snprintf(cas, sizeof(cas), "%lu_MiB", len >> 20);
+	for (r = 0; r < reps; r++) {
+		pte0 = vmpte_kb();
+		p = map_aligned(len);
+		if (madvise(p, len, MADV_POPULATE_WRITE))
+			die("MADV_POPULATE_WRITE: %s", strerror(errno));
+		pte1 = vmpte_kb();
+		madvise(p, len, MADV_DONTNEED);
+		pt1 = page_tables_settled_kb();
+		timed_reclaim(p, len, n);
+		pte2 = vmpte_kb();
+		/*
+		 * Tables go back to the page allocator after an RCU grace
+		 * period (pte_free_defer()). At least the VmPTE of the tables
+		 * must go, within 2 s; then what PageTables settles at. On
+		 * s390x a 2 KiB table takes a 4 KiB page of its own (the
+		 * upper half is for PGSTEs), which PageTables counts whole.
+		 */
+		for (wait = 0; wait < 200; wait++) {
+			if (pt1 - page_tables_kb() >= (long)(n * table_kb))
+				break;
+			usleep(10000);
+		}
+		pt2 = page_tables_settled_kb();
+		munmap(p, len);
+		put("memory", cas, "vmpte_grown_kb_per_gib", (pte1 - pte0) * per_gib);
+		put("memory", cas, "vmpte_recovered_kb_per_gib", (pte1 - pte2) * per_gib);
+		put("memory", cas, "pagetables_recovered_kb_per_gib", (pt1 - pt2) * per_gib);
+	}
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+	bool needs_reclaim;
+} figs[] = {
+	{ "reclaim", fig_reclaim, true },
+	{ "scan", fig_scan, true },
+	{ "sparse", fig_sparse, true },
+	{ "fault", fig_fault, false },
+	{ "refault", fig_refault, false },
+	{ "upstream", fig_upstream, false },
+	{ "memory", fig_memory, true },
+};
+
+/* Is @name in the comma-separated list @list? */
+static bool listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *f = list;
+
+	while ((f = strstr(f, name))) {
+		if ((f == list || f[-1] == ',') && (f[len] == ',' || !f[len]))
+			return true;
+		f += len;
+	}
+	return false;
+}
+
+/* Every name of -f must be a figure: a typo must not measure nothing. */
+static void check_figures(void)
+{
+	const char *f = figures;
+	size_t len;
+	unsigned int i;
+
+	for (;;) {
+		len = strcspn(f, ",");
+		for (i = 0; i < ARRAY_SIZE(figs); i++)
+			if (strlen(figs[i].name) == len &&
+			    !strncmp(figs[i].name, f, len))
+				break;
+		if (i == ARRAY_SIZE(figs))
+			die("-f: no figure '%.*s' (-h lists them)", (int)len, f);
+		if (!f[len])
+			return;
+		f += len + 1;
+	}
+}
+
+static void help(const char *me)
+{
+	unsigned int i;
+
+	fprintf(stderr, "usage: %s [-q] [-r REPS] [-f FIGURE[,FIGURE..]]\nfigures:", me);
+	for (i = 0; i < ARRAY_SIZE(figs); i++)
+		fprintf(stderr, " %s", figs[i].name);
+	fprintf(stderr, "\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct utsname u;
+	unsigned int i;
+	int opt;
+	void *p;
+
+	while ((opt = getopt(argc, argv, "qr:f:h")) != -1) {
+		switch (opt) {
+		case 'q':
+			quick = true;
+			reps = 1;
+			break;
+		case 'r':
+			reps = atoi(optarg);
+			break;
+		case 'f':
+			figures = optarg;
+			break;
+		default:
+			help(argv[0]);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (reps < 1)
+		die("-r %d: at least one repetition", reps);
+	check_figures();
+	page_size = getpagesize();
+	span = pte_table_span();
+	if (!span)
+		die("cannot tell the span of a PTE table from VmPTE");
+	table_kb = span / page_size * 8 / 1024;
+	p = mmap(NULL, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	have_reclaim = !reclaim(p, page_size);
+	if (!have_reclaim && errno != EINVAL)
+		die("MADV_PT_RECLAIM on a page of our own: %s", strerror(errno));
+	munmap(p, page_size);
+
+	uname(&u);
+	printf("bench,meta,,kernel,%s %s\n", u.release, u.machine);
+	put("meta", "", "pt_reclaim", have_reclaim);
+	put("meta", "", "cpus", sysconf(_SC_NPROCESSORS_ONLN));
+	put("meta", "", "page_size", page_size);
+	put("meta", "", "table_span", span);
+	put("meta", "", "reps", reps);
+	for (i = 0; i < ARRAY_SIZE(figs); i++) {
+		if (!listed(figures, figs[i].name))
+			continue;
+		if (figs[i].needs_reclaim && !have_reclaim) {
+			printf("# %s: needs MADV_PT_RECLAIM, not measured\n",
+			       figs[i].name);
+			continue;
+		}
+		figs[i].fn();
+	}
+	return 0;
+}
