@@ -136,8 +136,9 @@ set terminal svg size 800,480 dynamic font 'sans,12' noenhanced
 set output '$dir/reclaim.svg'
 set title 'Freeing N empty PTE tables: MADV_PT_RECLAIM vs munmap (median, QEMU TCG)'
 set logscale x 2
+set logscale y 10
 set xlabel 'empty PTE tables in the range'
-set ylabel 'ns per table'
+set ylabel 'ns per table (log scale)'
 set key top right
 set grid
 plot $plot
