@@ -95,21 +95,15 @@ static bool pt_reclaim_present(struct __test_metadata *_metadata)
 }
 
 /*
- * Reserve n + 1 spans, then map n whole spans at a table boundary over the
- * reservation: the tables under the mapping are the mapping's alone.
+ * Reserve n spans at a table boundary, then map over the reservation: the
+ * tables under the mapping are the mapping's alone.
  */
 static char *map_tables(int n, int flags, int fd)
 {
-	char *r, *p;
+	char *p = mmap_aligned(n * span, span);
 
-	r = mmap(NULL, (n + 1) * span, PROT_NONE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r == MAP_FAILED)
+	if (p == MAP_FAILED)
 		return NULL;
-	p = (char *)(((uintptr_t)r + span - 1) & ~(span - 1));
-	if (p > r)
-		munmap(r, p - r);
-	munmap(p + n * span, r + span - p);
 	p = mmap(p, n * span, PROT_READ | PROT_WRITE, flags | MAP_FIXED,
 		 fd, 0);
 	return p == MAP_FAILED ? NULL : p;
@@ -786,13 +780,6 @@ static bool fi_set(const char *dir, const char *attr, const char *val)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, attr);
 	return write_file(path, val);
-}
-
-/* PageTables of /proc/meminfo in kB, the per-CPU counters folded first. */
-static long page_tables_kb(void)
-{
-	write_file("/proc/sys/vm/stat_refresh", "1");
-	return proc_kb("/proc/meminfo", "PageTables");
 }
 
 /*

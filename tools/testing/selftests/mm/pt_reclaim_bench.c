@@ -77,7 +77,6 @@ static long table_kb;		/* VmPTE of one PTE table */
 static bool have_reclaim, quick;
 static bool warmup;		/* this repetition is not printed */
 static int reps = 5;
-static const char *figures = "reclaim,scan,sparse,fault,refault,upstream,memory";
 
 static double now_ns(void)
 {
@@ -120,16 +119,10 @@ static int reclaim(void *p, size_t len)
  */
 static char *map_aligned(unsigned long len)
 {
-	char *r, *p;
+	char *p = mmap_aligned(len, span);
 
-	r = mmap(NULL, len + span, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r == MAP_FAILED)
+	if (p == MAP_FAILED)
 		die("mmap of %lu MiB: %s", len >> 20, strerror(errno));
-	p = (char *)(((uintptr_t)r + span - 1) & ~(span - 1));
-	if (p > r)
-		munmap(r, p - r);
-	munmap(p + len, r + span - p);
 	if (madvise(p, len, MADV_NOHUGEPAGE))
 		die("MADV_NOHUGEPAGE: %s", strerror(errno));
 	return p;
@@ -183,7 +176,7 @@ static void fig_reclaim(void)
 	static const unsigned long all[] = { 1, 8, 64, 512, 4096, 32768 };
 	static const unsigned long few[] = { 1, 64 };
 	const unsigned long *sizes = quick ? few : all;
-	int nr = quick ? 2 : 6, i, r;
+	int nr = quick ? ARRAY_SIZE(few) : ARRAY_SIZE(all), i, r;
 	double t_rec, t_unmap;
 	char cas[32], *p;
 	unsigned long n;
@@ -254,15 +247,16 @@ static void fig_sparse(void)
 	static const unsigned long ks[] = { 0, 1, 64, 512 };
 	unsigned long sizes[] = { GIB, (quick ? 1UL : 64UL) << 40 };
 	unsigned long len, k, stride;
-	int s, i, r;
+	unsigned int s, i;
 	char cas[48];
+	int r;
 	double t;
 	char *p;
 
-	for (s = 0; s < 2; s++) {
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 		len = sizes[s];
 		p = map_aligned(len);
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < ARRAY_SIZE(ks); i++) {
 			k = ks[i];
 			stride = k ? (len / k) & ~(span - 1) : 0;
 			snprintf(cas, sizeof(cas), "%lu_GiB_k=%lu", len / GIB, k);
@@ -411,18 +405,6 @@ static void fig_upstream(void)
 	munmap(p, len);
 }
 
-/* PageTables of /proc/meminfo, the per-CPU counters folded first. */
-static long page_tables_kb(void)
-{
-	FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
-
-	if (f) {
-		fputs("1", f);
-		fclose(f);
-	}
-	return proc_kb("/proc/meminfo", "PageTables");
-}
-
 /*
  * PageTables once it holds still: the tables of the last repetition's
  * munmap() are freed after an RCU grace period and would be counted as
@@ -496,38 +478,26 @@ static const struct {
 	{ "memory", fig_memory, true },
 };
 
-/* Is @name in the comma-separated list @list? */
-static bool listed(const char *list, const char *name)
-{
-	size_t len = strlen(name);
-	const char *f = list;
+static bool wanted[ARRAY_SIZE(figs)];
 
-	while ((f = strstr(f, name))) {
-		if ((f == list || f[-1] == ',') && (f[len] == ',' || !f[len]))
-			return true;
-		f += len;
-	}
-	return false;
-}
-
-/* Every name of -f must be a figure: a typo must not measure nothing. */
-static void check_figures(void)
+/* -f: mark each figure of @list; a name that is none fails the run. */
+static void want_figures(const char *list)
 {
-	const char *f = figures;
-	size_t len;
 	unsigned int i;
+	size_t len;
 
 	for (;;) {
-		len = strcspn(f, ",");
+		len = strcspn(list, ",");
 		for (i = 0; i < ARRAY_SIZE(figs); i++)
 			if (strlen(figs[i].name) == len &&
-			    !strncmp(figs[i].name, f, len))
+			    !strncmp(figs[i].name, list, len))
 				break;
 		if (i == ARRAY_SIZE(figs))
-			die("-f: no figure '%.*s' (-h lists them)", (int)len, f);
-		if (!f[len])
+			die("-f: no figure '%.*s' (-h lists them)", (int)len, list);
+		wanted[i] = true;
+		if (!list[len])
 			return;
-		f += len + 1;
+		list += len + 1;
 	}
 }
 
@@ -543,6 +513,7 @@ static void help(const char *me)
 
 int main(int argc, char **argv)
 {
+	const char *figures = NULL;
 	struct utsname u;
 	unsigned int i;
 	int opt;
@@ -567,7 +538,10 @@ int main(int argc, char **argv)
 	}
 	if (reps < 1)
 		die("-r %d: at least one repetition", reps);
-	check_figures();
+	if (figures)
+		want_figures(figures);
+	else
+		memset(wanted, true, sizeof(wanted));
 	page_size = getpagesize();
 	span = pte_table_span();
 	if (!span)
@@ -587,7 +561,7 @@ int main(int argc, char **argv)
 	put("meta", "", "table_span", span);
 	put("meta", "", "reps", reps);
 	for (i = 0; i < ARRAY_SIZE(figs); i++) {
-		if (!listed(figures, figs[i].name))
+		if (!wanted[i])
 			continue;
 		if (figs[i].needs_reclaim && !have_reclaim) {
 			printf("# %s: needs MADV_PT_RECLAIM, not measured\n",
