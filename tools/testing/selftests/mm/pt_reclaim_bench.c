@@ -37,7 +37,8 @@
  *
  * Lines "bench,meta,,KEY,VALUE" describe the run. On a kernel without
  * the advice, the figures that need it print nothing and the others are
- * measured: this is the unpatched baseline. A result that contradicts
+ * measured: this is the unpatched baseline (unless PT_RECLAIM_REQUIRED=1,
+ * as in the test run: then it fails). A result that contradicts
  * what was asked (the tables were not freed, VmPTE moved when nothing
  * was to be freed) ends the run with status 1: a benchmark of a broken
  * reclaim measures nothing.
@@ -551,6 +552,10 @@ int main(int argc, char **argv)
 	have_reclaim = !reclaim(p, page_size);
 	if (!have_reclaim && errno != EINVAL)
 		die("MADV_PT_RECLAIM on a page of our own: %s", strerror(errno));
+	/* as in pt_reclaim.c: the test run asks for the feature */
+	if (!have_reclaim && getenv("PT_RECLAIM_REQUIRED") &&
+	    !strcmp(getenv("PT_RECLAIM_REQUIRED"), "1"))
+		die("MADV_PT_RECLAIM: EINVAL, but PT_RECLAIM_REQUIRED=1");
 	munmap(p, page_size);
 
 	uname(&u);
