@@ -3,9 +3,10 @@
 #
 # Build the mm selftests (tools/testing/selftests/mm) of $SRC statically
 # for ARCH into build/ARCH/selftests, against the test kernel's UAPI
-# headers. The selftests build writes local_config.{h,mk} into its source
-# directory and does not redo it per arch, so each arch builds in its own
-# copy of tools/. A binary that fails to build is reported, not hidden:
+# headers; with them tools/mm/ptreclaim (through tools/mm/Makefile) and
+# its guest test, harness/guest/ptreclaim-test.c. The selftests build
+# writes local_config.{h,mk} into its source directory and does not redo
+# it per arch, so each arch builds in its own copy of tools/. A binary that fails to build is reported, not hidden:
 # its run in the guest then fails. An arch whose conf sets SELFTESTS
 # builds only the binaries named there.
 . "$(dirname "$0")/lib.sh"
@@ -61,3 +62,13 @@ elif [ "$rc" -ne 0 ]; then
 	die "$ARCH: mm selftests build failed; see $log"
 fi
 info "$ARCH: $(find "$out" -maxdepth 1 -type f -perm -u+x | wc -l) mm selftest binaries in $out"
+
+# The ptreclaim command and its test, which fail the build when they do
+# not compile (nothing else would notice a missing one).
+make -C "$copy/tools/mm" CROSS_COMPILE="$CROSS_COMPILE" \
+	CC="ccache ${CROSS_COMPILE}gcc -static" ptreclaim >>"$log" 2>&1 ||
+	die "$ARCH: tools/mm/ptreclaim did not build; see $log"
+cp "$copy/tools/mm/ptreclaim" "$out/ptreclaim"
+$CC_USER -static -O2 -Wall -Wextra -Werror -I"$copy/tools/testing/selftests" \
+	-o "$out/ptreclaim-test" "$HARNESS/guest/ptreclaim-test.c" >>"$log" 2>&1 ||
+	die "$ARCH: harness/guest/ptreclaim-test.c did not build; see $log"

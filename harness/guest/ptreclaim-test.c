@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest test of tools/mm/ptreclaim: usage: ptreclaim-test TOOL
+ *
+ * Runs TOOL (the ptreclaim binary) against processes that hold many empty
+ * page tables (bloaters: a sparse area touched once per 512 KiB, then
+ * MADV_DONTNEED) and checks, from the outside, what it says and does:
+ * their VmPTE drops, a dry run changes nothing, every error gets its
+ * message and exit status, --self passes on the command's status. KTAP
+ * output, one result per case. Needs root (it runs TOOL as another user
+ * too). The case "kernel without the feature" is in harness/tests, on the
+ * host's kernel.
+ *
+ * Also the commands it runs under ptreclaim --self:
+ *   ptreclaim-test --bloat-wait SECS  bloat, then exit 0 once VmPTE has
+ *                                     dropped by nine tenths of it, 1
+ *                                     after SECS
+ *   ptreclaim-test --exit N           exit with status N
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+
+#define AREA		(1UL << 30)
+#define TOUCH_STEP	(512UL << 10)
+#define NOBODY		65534
+
+static const char *tool;
+static char self_exe[PATH_MAX];
+
+static long vmpte_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmPTE:", 6))
+			kb = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Map AREA (aligned to it, so every table span is whole), touch it once
+ * per TOUCH_STEP, give the memory back: the tables stay, empty. Returns
+ * how much VmPTE grew, in kB; -1 on error.
+ */
+static long bloat(void)
+{
+	long before, after;
+	char *r, *p;
+	size_t off;
+
+	r = mmap(NULL, 2 * AREA, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return -1;
+	p = (char *)(((unsigned long)r + AREA - 1) & ~(AREA - 1));
+	/* Tables, not huge pages. */
+	madvise(p, AREA, MADV_NOHUGEPAGE);
+	before = vmpte_kb(getpid());
+	for (off = 0; off < AREA; off += TOUCH_STEP)
+		p[off] = 1;
+	after = vmpte_kb(getpid());
+	if (madvise(p, AREA, MADV_DONTNEED))
+		return -1;
+	return before < 0 ? -1 : after - before;
+}
+
+struct bloater {
+	pid_t pid;
+	int hold;	/* the bloater exits when this is closed */
+	long grown_kb;
+};
+
+/* Start a bloater as uid (-1: as we are); 0 or -1. */
+static int start_bloater(struct bloater *b, int uid)
+{
+	int ready[2], hold[2];
+	char c;
+
+	if (pipe(ready) || pipe(hold))
+		return -1;
+	b->pid = fork();
+	if (b->pid < 0)
+		return -1;
+	if (b->pid == 0) {
+		long grown;
+		int fd;
+
+		/* Not to hold other bloaters' pipes open. */
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != ready[1] && fd != hold[0])
+				close(fd);
+		/* Another user, still ptrace-readable by that user. */
+		if (uid >= 0 && (setgid(uid) || setuid(uid) ||
+				 prctl(PR_SET_DUMPABLE, 1)))
+			_exit(1);
+		grown = bloat();
+		if (write(ready[1], &grown, sizeof(grown)) != sizeof(grown))
+			_exit(1);
+		if (read(hold[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	b->hold = hold[1];
+	if (read(ready[0], &b->grown_kb, sizeof(b->grown_kb)) !=
+	    sizeof(b->grown_kb))
+		b->grown_kb = -1;
+	close(ready[0]);
+	ksft_print_msg("bloater %d: VmPTE grew by %ld kB\n", b->pid, b->grown_kb);
+	return b->grown_kb > 0 ? 0 : -1;
+}
+
+static void stop_bloater(struct bloater *b)
+{
+	close(b->hold);
+	waitpid(b->pid, NULL, 0);
+}
+
+/*
+ * Run TOOL with args (NULL-terminated) as uid (-1: as we are), its output
+ * (stdout and stderr) into out, shown as diagnostics. Returns its exit
+ * status, -1 when it did not exit.
+ */
+static int run_tool(char *out, size_t len, int uid, ...)
+{
+	char *argv[16] = { (char *)tool };
+	int p[2], status, argc = 1;
+	size_t used = 0;
+	ssize_t n;
+	va_list ap;
+	pid_t pid;
+	char *line;
+
+	va_start(ap, uid);
+	while (argc < 15 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+
+	if (pipe(p))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		if (uid >= 0 && (setgid(uid) || setuid(uid)))
+			_exit(99);
+		execv(tool, argv);
+		_exit(98);
+	}
+	close(p[1]);
+	while (used < len - 1 && (n = read(p[0], out + used, len - 1 - used)) > 0)
+		used += n;
+	out[used] = '\0';
+	close(p[0]);
+	waitpid(pid, &status, 0);
+
+	ksft_print_msg("$ ptreclaim");
+	for (argc = 1; argv[argc]; argc++)
+		printf(" %s", argv[argc]);
+	printf("%s\n", uid >= 0 ? "   (as nobody)" : "");
+	for (line = out; *line; line += n) {
+		n = strcspn(line, "\n");
+		ksft_print_msg("  %.*s\n", (int)n, line);
+		if (line[n])
+			n++;
+	}
+	if (!WIFEXITED(status)) {
+		ksft_print_msg("  (killed by signal %d)\n", WTERMSIG(status));
+		return -1;
+	}
+	ksft_print_msg("  (exit status %d)\n", WEXITSTATUS(status));
+	return WEXITSTATUS(status);
+}
+
+static char *pid_arg(pid_t pid)
+{
+	static char buf[4][16];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%d", pid);
+	return buf[i];
+}
+
+/* VmPTE of b dropped by at least nine tenths of what it grew. */
+static bool dropped(struct bloater *b, long before)
+{
+	long after = vmpte_kb(b->pid);
+
+	ksft_print_msg("bloater %d: VmPTE %ld -> %ld kB\n", b->pid, before, after);
+	return after >= 0 && before - after >= b->grown_kb * 9 / 10;
+}
+
+static void test_pids(void)
+{
+	struct bloater a, b;
+	long before_a, before_b;
+	char out[4096];
+	bool ok = false;
+	int rc;
+
+	if (start_bloater(&a, -1) == 0 && start_bloater(&b, -1) == 0) {
+		before_a = vmpte_kb(a.pid);
+		before_b = vmpte_kb(b.pid);
+		rc = run_tool(out, sizeof(out), -1, pid_arg(a.pid),
+			      pid_arg(b.pid), NULL);
+		ok = rc == 0 && dropped(&a, before_a) && dropped(&b, before_b) &&
+		     strstr(out, " tables freed") && strstr(out, pid_arg(a.pid)) &&
+		     strstr(out, pid_arg(b.pid));
+		stop_bloater(&a);
+		stop_bloater(&b);
+	}
+	ksft_test_result(ok, "two bloated processes: their empty tables freed\n");
+}
+
+static void test_dry_run(void)
+{
+	struct bloater a;
+	char out[4096];
+	bool ok = false;
+	long before;
+
+	if (start_bloater(&a, -1) == 0) {
+		before = vmpte_kb(a.pid);
+		ok = run_tool(out, sizeof(out), -1, "--dry-run", "-v",
+			      pid_arg(a.pid), NULL) == 0 &&
+		     strstr(out, "would scan") && vmpte_kb(a.pid) >= before;
+		stop_bloater(&a);
+	}
+	ksft_test_result(ok, "--dry-run: reports, frees nothing\n");
+}
+
+static void test_gone(void)
+{
+	char out[4096];
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	ksft_test_result(run_tool(out, sizeof(out), -1, pid_arg(pid), NULL) == 1 &&
+			 strstr(out, "no such process"),
+			 "process gone: ESRCH message, exit 1\n");
+}
+
+static void test_kernel_thread(void)
+{
+	char out[4096];
+
+	/* pid 2 is kthreadd. */
+	ksft_test_result(run_tool(out, sizeof(out), -1, "2", NULL) == 0 &&
+			 strstr(out, "no user memory"),
+			 "kernel thread: nothing to do, exit 0\n");
+}
+
+static void test_no_ptrace(void)
+{
+	struct bloater a;
+	char out[4096];
+	bool ok = false;
+	long before;
+
+	if (start_bloater(&a, -1) == 0) {
+		before = vmpte_kb(a.pid);
+		ok = run_tool(out, sizeof(out), NOBODY, pid_arg(a.pid), NULL) == 1 &&
+		     strstr(out, "ptrace read access") && vmpte_kb(a.pid) >= before;
+		stop_bloater(&a);
+	}
+	ksft_test_result(ok, "another user's process: ptrace message, exit 1\n");
+}
+
+static void test_no_cap(void)
+{
+	struct bloater a;
+	char out[4096];
+	bool ok = false;
+	long before;
+
+	if (start_bloater(&a, NOBODY) == 0) {
+		before = vmpte_kb(a.pid);
+		ok = run_tool(out, sizeof(out), NOBODY, pid_arg(a.pid), NULL) == 1 &&
+		     strstr(out, "CAP_SYS_NICE") && vmpte_kb(a.pid) >= before;
+		stop_bloater(&a);
+	}
+	ksft_test_result(ok, "own process without CAP_SYS_NICE: EPERM message, exit 1\n");
+}
+
+static void test_self(void)
+{
+	char out[4096];
+
+	ksft_test_result(run_tool(out, sizeof(out), -1, "--self", "-i", "0.5",
+				  "--", self_exe, "--bloat-wait", "60", NULL) == 0 &&
+			 strstr(out, " tables freed"),
+			 "--self -- COMMAND: the command sees its tables freed\n");
+}
+
+static void test_self_status(void)
+{
+	char out[4096];
+
+	ksft_test_result(run_tool(out, sizeof(out), -1, "--self", "--", self_exe,
+				  "--exit", "7", NULL) == 7 &&
+			 run_tool(out, sizeof(out), -1, "--self", "--",
+				  "/nonexistent", NULL) == 127 &&
+			 strstr(out, "cannot run /nonexistent"),
+			 "--self: the command's exit status; 127 when it cannot run\n");
+}
+
+static void test_usage(void)
+{
+	char out[8192];
+	bool ok;
+
+	ok = run_tool(out, sizeof(out), -1, NULL) == 2 &&
+	     strstr(out, "no PID given");
+	ok = run_tool(out, sizeof(out), -1, "12x", NULL) == 2 &&
+	     strstr(out, "bad PID '12x'") && ok;
+	ok = run_tool(out, sizeof(out), -1, "-i", "1", "1", NULL) == 2 && ok;
+	ok = run_tool(out, sizeof(out), -1, "--self", NULL) == 2 && ok;
+	ok = run_tool(out, sizeof(out), -1, "--help", NULL) == 0 &&
+	     strstr(out, "Exit status:") && ok;
+	ksft_test_result(ok, "usage errors exit 2; --help\n");
+}
+
+/* --bloat-wait SECS: bloat, wait until VmPTE drops. */
+static int bloat_wait(int secs)
+{
+	long grown = bloat(), before = vmpte_kb(getpid());
+	time_t end = time(NULL) + secs;
+
+	if (grown <= 0)
+		return 1;
+	while (time(NULL) < end) {
+		if (before - vmpte_kb(getpid()) >= grown * 9 / 10)
+			return 0;
+		usleep(100 * 1000);
+	}
+	fprintf(stderr, "bloat-wait: VmPTE still %ld kB after %d s\n",
+		vmpte_kb(getpid()), secs);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--bloat-wait"))
+		return bloat_wait(atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "--exit"))
+		return atoi(argv[2]);
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s PTRECLAIM\n", argv[0]);
+		return 2;
+	}
+	tool = argv[1];
+	if (readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1) < 0) {
+		perror("/proc/self/exe");
+		return 1;
+	}
+
+	ksft_print_header();
+	ksft_set_plan(9);
+	if (access(tool, X_OK))
+		ksft_exit_fail_msg("%s: %s\n", tool, strerror(errno));
+	if (geteuid())
+		ksft_exit_skip("needs root\n");
+	test_pids();
+	test_dry_run();
+	test_gone();
+	test_kernel_thread();
+	test_no_ptrace();
+	test_no_cap();
+	test_self();
+	test_self_status();
+	test_usage();
+	ksft_finished();
+}
