@@ -8,13 +8,15 @@
 #   make build [ARCH=..]                    build a test kernel
 #   make bench [ARCH=..] [BENCH_BOOTS=3]    benchmarks into build/bench
 #   make lint                               checkpatch, kernel-doc, docs, sparse
+#   make series                             the patch series into build/series/out
+#   make series-check                       git am, checkpatch, build per patch
 #   make tree / make export                 edit round trip (build/src)
 #   make install / make base / make clean
 
 ARCH ?= x86_64
 H := harness
 
-.PHONY: all demo check run bench build install base tree export selftests lint clean
+.PHONY: all demo check run bench build install base tree export selftests lint series series-check clean
 all:
 	@sed -n '/^#   make/s/^#   //p' Makefile
 
@@ -50,6 +52,13 @@ bench: base
 
 lint: base
 	@$(H)/lint.sh
+
+series: base
+	@$(H)/series.sh
+
+# Needs the x86_64 kernel and lint's base findings (make check has both).
+series-check: base
+	@$(H)/series-check.sh
 
 check: base
 	@$(H)/check.sh

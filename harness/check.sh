@@ -6,8 +6,9 @@
 # the lists harness/selftests/*.tests (those the arch's TEST_LISTS
 # names: x86_64-debug runs the feature's own) and judge the console
 # (harness/verdict.sh);
-# then the upstream checks (harness/lint.sh), then the harness's own
-# tests (harness/tests/*.sh). Goes on after a failure; prints the
+# then the upstream checks (harness/lint.sh), the patch series
+# (harness/series-check.sh), then the harness's own tests
+# (harness/tests/*.sh). Goes on after a failure; prints the
 # skipped count, then, last, "N passed, N failed" summed over everything.
 # Exits 1 when anything failed.
 . "$(dirname "$0")/lib.sh"
@@ -76,6 +77,17 @@ pass=$((pass + $(count_lines '^lint: ok:' "$out")))
 fail=$((fail + $(count_lines '^lint: FAIL:' "$out")))
 printf '%s\n' "$out" | grep -q '^lint: [0-9]* problems$' ||
 	{ echo "FAILED: harness/lint.sh did not finish"; fail=$((fail + 1)); }
+
+# The patch series (harness/series-check.sh): checkpatch per patch, git
+# am on the base, and at every patch an x86_64 build, sparse and
+# kernel-doc against the base's findings that lint saved. One verdict
+# per check.
+out=$("$HARNESS/series-check.sh" 2>&1) || true
+printf '%s\n' "$out"
+pass=$((pass + $(count_lines '^series: ok:' "$out")))
+fail=$((fail + $(count_lines '^series: FAIL:' "$out")))
+printf '%s\n' "$out" | grep -q '^series: [0-9]* problems$' ||
+	{ echo "FAILED: harness/series-check.sh did not finish"; fail=$((fail + 1)); }
 
 # Harness self-tests (some boot the x86_64 kernel built above): one
 # verdict each, from the exit status.

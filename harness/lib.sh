@@ -137,3 +137,11 @@ overlay_hash() {
 	(cd "$OVERLAY" && overlay_files | xargs -r -d '\n' sha256sum) |
 		sha256sum | cut -d' ' -f1
 }
+
+# norm_findings TREE: compiler-style findings on stdin ("path:line[:col]:
+# msg") as "path: msg", path relative to TREE, sorted; continuation lines
+# (indented) are kept. Line numbers go, so that moved code compares equal.
+norm_findings() {
+	sed -E -e "s@^$1/@@" -e 's@^([^: ]+):[0-9]+(:[0-9]+)?: @\1: @' |
+		grep -E '^[^ ]+: (warning|error)|^   ' | LC_ALL=C sort
+}

@@ -30,13 +30,6 @@ problem() {
 	problems=$((problems + 1))
 }
 
-# norm TREE: "path:line[:col]: msg" -> "path: msg", path relative to
-# TREE, sorted; continuation lines (indented) are kept.
-norm() {
-	sed -E -e "s@^$1/@@" -e 's@^([^: ]+):[0-9]+(:[0-9]+)?: @\1: @' |
-		grep -E '^[^ ]+: (warning|error)|^   ' | LC_ALL=C sort
-}
-
 # compare NEW BASE OK FAIL: the lines of NEW (normalized findings) that
 # BASE does not have are problems, reported with FAIL; none: OK.
 compare() {
@@ -89,7 +82,7 @@ kdoc() {
 	local f
 	for f in "${cfiles[@]}"; do
 		[ -f "$1/$f" ] && (cd "$1" && scripts/kernel-doc -none -Wall "$f" 2>&1)
-	done | norm "$1"
+	done | norm_findings "$1"
 }
 kdoc "$SRC" > "$out/kernel-doc.norm"
 kdoc "$base_src" > "$out/kernel-doc-base.norm"
@@ -151,8 +144,8 @@ for arch in $archs; do
 	else
 		: > "$out/sparse-$arch-base.log"
 	fi
-	norm "$SRC" < "$out/sparse-$arch.log" > "$out/sparse-$arch.norm"
-	norm "$base_src" < "$out/sparse-$arch-base.log" > "$out/sparse-$arch-base.norm"
+	norm_findings "$SRC" < "$out/sparse-$arch.log" > "$out/sparse-$arch.norm"
+	norm_findings "$base_src" < "$out/sparse-$arch-base.log" > "$out/sparse-$arch-base.norm"
 	compare "$out/sparse-$arch.norm" "$out/sparse-$arch-base.norm" \
 		"$arch sparse, no new warning (${#objs[@]} files: ${objs[*]})" \
 		"$arch: sparse warnings the base does not have (logs: $out/sparse-$arch*.log)"

@@ -67,10 +67,10 @@
 
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/pgalloc.h>
 #include <linux/pgtable.h>
 #include <linux/sched/signal.h>
 #include <linux/vmstat.h>
-#include <asm/pgalloc.h>
 #include <asm/tlbflush.h>
 
 #include "internal.h"

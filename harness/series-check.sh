@@ -1,0 +1,135 @@
+#!/bin/bash
+# usage: harness/series-check.sh
+#
+# The patch series (harness/series.sh, 'make series') as a maintainer
+# would take it, each check failing on any finding:
+#  - every patch is scripts/checkpatch.pl --strict clean, as mailed
+#    (Signed-off-by and MAINTAINERS checks included);
+#  - the mails apply with git am to a tree at the base (a worktree of tag
+#    "base": the unpacked tarball) and end at the overlay's tree;
+#  - at every patch, in order, the x86_64 test kernel's configuration
+#    builds (make olddefconfig vmlinux), and sparse (make C=2) and
+#    kernel-doc -Wall on the files the patch touches find nothing the base
+#    does not have (the base's findings are those harness/lint.sh saved
+#    in build/lint, so lint runs first).
+# The builds are incremental in build/series/x86_64/kernel, next to the
+# worktree build/series/src, where the paths relative to the sources are
+# those of build/x86_64/kernel: ccache hits on every file the main build
+# compiled the same. Prints one line per check and "series: N problems"
+# last; exits 1 when there is any.
+. "$(dirname "$0")/lib.sh"
+
+need_cmd sparse sparse
+problems=0
+problem() {
+	echo "series: FAIL: $*"
+	problems=$((problems + 1))
+}
+ok() {
+	echo "series: ok: $*"
+}
+
+lint=$BUILD/lint
+for f in sparse-x86_64-base.norm kernel-doc-base.norm; do
+	[ -f "$lint/$f" ] || die "$lint/$f not found; run 'make lint' first (the base's findings)"
+done
+load_arch x86_64
+[ -f "$KBUILD/.config" ] || die "x86_64 kernel not configured; run 'make build'"
+config=$KBUILD/.config
+
+log=$BUILD/series/series.log
+mkdir -p "$BUILD/series"
+if ! "$HARNESS/series.sh" > "$log" 2>&1; then
+	cat "$log"
+	problem "make series (log: $log)"
+	echo "series: $problems problems"
+	exit 1
+fi
+wt=$BUILD/series/src
+out=$BUILD/series/out
+mapfile -t mails < <(ls "$out"/[0-9][0-9][0-9][0-9]-*.patch | grep -v '/0000-')
+mapfile -t commits < <(git -C "$wt" rev-list --reverse base..HEAD)
+[ ${#mails[@]} -eq ${#commits[@]} ] || die "$out has ${#mails[@]} patches, the series ${#commits[@]}"
+ok "make series: ${#commits[@]} patches"
+state=$(git -C "$SRC" rev-parse --git-path pt-overlay)
+case $state in /*) ;; *) state=$SRC/$state ;; esac
+read -r final _ < "$state"
+
+# 1. checkpatch per mail, in the kernel tree (from $out: --strict leaves
+# a .checkpatch-camelcase cache file in a git work tree's top).
+for m in "${mails[@]}"; do
+	name=$(basename "$m")
+	if (cd "$out" && "$wt/scripts/checkpatch.pl" --strict -q --root="$wt" \
+		"$name") > "$m.checkpatch" 2>&1; then
+		ok "checkpatch --strict $name"
+	else
+		cat "$m.checkpatch"
+		problem "checkpatch --strict $name"
+	fi
+done
+
+# 2. git am on the base.
+am=$BUILD/series/am
+git -C "$SRC" worktree remove --force "$am" 2>/dev/null || rm -rf "$am"
+git -C "$SRC" worktree prune
+git -C "$SRC" worktree add -q --detach "$am" base || die "cannot make the worktree $am"
+if ! git -C "$am" -c user.name=am -c user.email=am@localhost am -q "${mails[@]}" \
+	> "$BUILD/series/am.log" 2>&1; then
+	cat "$BUILD/series/am.log"
+	git -C "$am" am --abort 2>/dev/null || true
+	problem "git am of the series on the base (log: $BUILD/series/am.log)"
+elif ! git -C "$am" diff --quiet HEAD "$final"; then
+	git -C "$am" diff --stat HEAD "$final"
+	problem "git am of the series on the base does not end at the overlay's tree"
+else
+	ok "git am: ${#mails[@]} patches apply to the base and end at the overlay's tree"
+fi
+git -C "$SRC" worktree remove --force "$am" 2>/dev/null || true
+
+# 3. Every prefix: build, sparse and kernel-doc on what the patch touches.
+KBUILD=$BUILD/series/x86_64/kernel
+SRC=$wt
+mkdir -p "$KBUILD"
+for i in "${!commits[@]}"; do
+	c=${commits[$i]}
+	name=$(basename "${mails[$i]}" .patch)
+	git -C "$wt" checkout -q --detach "$c"
+	cp "$config" "$KBUILD/.config"
+	blog=$KBUILD/build-$name.log
+	s=$(date +%s)
+	if ! kmake olddefconfig vmlinux -j"$(nproc)" > "$blog" 2>&1; then
+		grep -E 'error|Error' "$blog" | head -n 20
+		problem "x86_64 build at $name (log: $blog)"
+		continue
+	fi
+	touched=$(git -C "$wt" diff --name-only "$c~1" "$c")
+	# sparse on the touched .c files this configuration builds.
+	objs=()
+	for f in $(printf '%s\n' "$touched" | grep '\.c$' | grep -v '^tools/' || true); do
+		[ -f "$KBUILD/${f%.c}.o" ] && objs+=("${f%.c}.o")
+	done
+	new=
+	if [ ${#objs[@]} -gt 0 ]; then
+		kmake C=2 "${objs[@]}" > "$blog.sparse" 2>&1 ||
+			{ tail -n 20 "$blog.sparse"; problem "sparse build at $name"; continue; }
+		new=$(norm_findings "$wt" < "$blog.sparse" |
+			LC_ALL=C comm -23 - "$BUILD/lint/sparse-x86_64-base.norm")
+	fi
+	# kernel-doc on the touched kernel C files and headers.
+	kd=$(printf '%s\n' "$touched" | grep -E '\.[ch]$' | grep -v '^tools/' || true)
+	if [ -n "$kd" ]; then
+		# shellcheck disable=SC2086
+		new+=$( (cd "$wt" && scripts/kernel-doc -none -Wall $kd 2>&1) |
+			norm_findings "$wt" |
+			LC_ALL=C comm -23 - "$BUILD/lint/kernel-doc-base.norm")
+	fi
+	if [ -n "$new" ]; then
+		printf '%s\n' "$new"
+		problem "sparse or kernel-doc findings at $name that the base does not have"
+	else
+		ok "$name: x86_64 builds ($(( $(date +%s) - s )) s), sparse (${#objs[@]} files) and kernel-doc clean"
+	fi
+done
+
+echo "series: $problems problems"
+[ "$problems" -eq 0 ]
