@@ -357,8 +357,15 @@ static int bloat_wait(int secs)
 	if (grown <= 0)
 		return 1;
 	while (time(NULL) < end) {
-		if (before - vmpte_kb(getpid()) >= grown * 9 / 10)
+		/*
+		 * Linger, so that the pass that freed them finishes and
+		 * reports before we exit: a pass still going on when the
+		 * process exits ends in ESRCH, with no line for the tables.
+		 */
+		if (before - vmpte_kb(getpid()) >= grown * 9 / 10) {
+			sleep(3);
 			return 0;
+		}
 		usleep(100 * 1000);
 	}
 	fprintf(stderr, "bloat-wait: VmPTE still %ld kB after %d s\n",
