@@ -106,8 +106,7 @@ if [ "$KVER" != "$KERNEL_VERSION" ]; then
 	warn "base tree is $KVER, the overlay was made against $KERNEL_VERSION (BASE)"
 fi
 
-state=$(git_src rev-parse --git-path pt-overlay)
-case $state in /*) ;; *) state=$SRC/$state ;; esac
+state=$(overlay_state)
 want=$(overlay_hash)
 read -r applied_commit applied_hash 2>/dev/null < "$state" || true
 

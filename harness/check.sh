@@ -65,29 +65,32 @@ for arch in $archs; do
 	skip=$((skip + ${k:-0}))
 done
 
+# checks NAME SCRIPT [ARGS]: run a checker that prints "NAME: ok: ..."
+# and "NAME: FAIL: ..." per check and "NAME: N problems" last; one
+# verdict per check, and a failure when it did not finish.
+checks() {
+	local name=$1 script=$2 out
+	shift 2
+	out=$("$script" "$@" 2>&1) || true
+	printf '%s\n' "$out"
+	pass=$((pass + $(count_lines "^$name: ok:" "$out")))
+	fail=$((fail + $(count_lines "^$name: FAIL:" "$out")))
+	printf '%s\n' "$out" | grep -q "^$name: [0-9]* problems\$" ||
+		{ echo "FAILED: ${script#"$TOP"/} did not finish"; fail=$((fail + 1)); }
+}
+
 # The upstream checks (checkpatch, kernel-doc, htmldocs, sparse per arch
-# against the base): one verdict per check.
+# against the base).
 # The debug kernel compiles the same files as its plain arch: sparse on
 # it would only repeat that run.
 lint_archs=$(for a in $archs; do [ "${a%-debug}" != "$a" ] || echo "$a"; done)
 # shellcheck disable=SC2086
-out=$("$HARNESS/lint.sh" $lint_archs 2>&1) || true
-printf '%s\n' "$out"
-pass=$((pass + $(count_lines '^lint: ok:' "$out")))
-fail=$((fail + $(count_lines '^lint: FAIL:' "$out")))
-printf '%s\n' "$out" | grep -q '^lint: [0-9]* problems$' ||
-	{ echo "FAILED: harness/lint.sh did not finish"; fail=$((fail + 1)); }
+checks lint "$HARNESS/lint.sh" $lint_archs
 
-# The patch series (harness/series-check.sh): checkpatch per patch, git
-# am on the base, and at every patch an x86_64 build, sparse and
-# kernel-doc against the base's findings that lint saved. One verdict
-# per check.
-out=$("$HARNESS/series-check.sh" 2>&1) || true
-printf '%s\n' "$out"
-pass=$((pass + $(count_lines '^series: ok:' "$out")))
-fail=$((fail + $(count_lines '^series: FAIL:' "$out")))
-printf '%s\n' "$out" | grep -q '^series: [0-9]* problems$' ||
-	{ echo "FAILED: harness/series-check.sh did not finish"; fail=$((fail + 1)); }
+# The patch series: checkpatch per patch, git am on the base, and at
+# every patch an x86_64 build, sparse and kernel-doc against the base's
+# findings that lint saved.
+checks series "$HARNESS/series-check.sh"
 
 # Harness self-tests (some boot the x86_64 kernel built above): one
 # verdict each, from the exit status.

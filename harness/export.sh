@@ -17,8 +17,7 @@ git_src() {
 	git -C "$SRC" "$@"
 }
 
-state=$(git_src rev-parse --git-path pt-overlay)
-case $state in /*) ;; *) state=$SRC/$state ;; esac
+state=$(overlay_state)
 [ -f "$state" ] || die "$SRC has no overlay applied; run 'make tree' first"
 
 # Stage the whole work tree in a private index: the user's index and

@@ -132,6 +132,16 @@ overlay_files() {
 	} | LC_ALL=C sort
 }
 
+# overlay_state: the file in $SRC's git directory where base.sh and
+# export.sh record "COMMIT HASH": the commit that holds the applied
+# overlay, and the overlay_hash it was made from.
+overlay_state() {
+	local state
+	state=$(git -C "$SRC" rev-parse --git-path pt-overlay)
+	case $state in /*) ;; *) state=$SRC/$state ;; esac
+	echo "$state"
+}
+
 # overlay_hash: one hash over the overlay's file names and contents.
 overlay_hash() {
 	(cd "$OVERLAY" && overlay_files | xargs -r -d '\n' sha256sum) |

@@ -23,8 +23,7 @@ wt=$BUILD/series/src
 [ -e "$SRC/.git" ] || die "no kernel tree in $SRC; run 'make base'"
 
 # The overlay's commit, checked to be the overlay as it is now.
-state=$(git -C "$SRC" rev-parse --git-path pt-overlay)
-case $state in /*) ;; *) state=$SRC/$state ;; esac
+state=$(overlay_state)
 read -r final final_hash 2>/dev/null < "$state" ||
 	die "$SRC has no applied overlay; run 'make base'"
 [ "$final_hash" = "$(overlay_hash)" ] ||

@@ -237,21 +237,37 @@ static void test_pids(void)
 	ksft_test_result(ok, "two bloated processes: their empty tables freed\n");
 }
 
-static void test_dry_run(void)
+/*
+ * Start a bloater as bloater_uid and run the tool on it as tool_uid (with
+ * --dry-run -v when dry_run): true when the tool exits with status, says
+ * want, and leaves every table of the bloater in place.
+ */
+static bool leaves_tables(int bloater_uid, int tool_uid, bool dry_run,
+			  int status, const char *want)
 {
 	struct bloater a;
-	char out[4096];
-	bool ok = false;
+	char out[4096], *pid;
 	long before;
+	bool ok;
+	int rc;
 
-	if (start_bloater(&a, -1) == 0) {
-		before = vmpte_kb(a.pid);
-		ok = run_tool(out, sizeof(out), -1, "--dry-run", "-v",
-			      pid_arg(a.pid), NULL) == 0 &&
-		     strstr(out, "would scan") && vmpte_kb(a.pid) >= before;
-		stop_bloater(&a);
-	}
-	ksft_test_result(ok, "--dry-run: reports, frees nothing\n");
+	if (start_bloater(&a, bloater_uid))
+		return false;
+	before = vmpte_kb(a.pid);
+	pid = pid_arg(a.pid);
+	if (dry_run)
+		rc = run_tool(out, sizeof(out), tool_uid, "--dry-run", "-v", pid, NULL);
+	else
+		rc = run_tool(out, sizeof(out), tool_uid, pid, NULL);
+	ok = rc == status && strstr(out, want) && vmpte_kb(a.pid) >= before;
+	stop_bloater(&a);
+	return ok;
+}
+
+static void test_dry_run(void)
+{
+	ksft_test_result(leaves_tables(-1, -1, true, 0, "would scan"),
+			 "--dry-run: reports, frees nothing\n");
 }
 
 static void test_gone(void)
@@ -280,34 +296,14 @@ static void test_kernel_thread(void)
 
 static void test_no_ptrace(void)
 {
-	struct bloater a;
-	char out[4096];
-	bool ok = false;
-	long before;
-
-	if (start_bloater(&a, -1) == 0) {
-		before = vmpte_kb(a.pid);
-		ok = run_tool(out, sizeof(out), NOBODY, pid_arg(a.pid), NULL) == 1 &&
-		     strstr(out, "ptrace read access") && vmpte_kb(a.pid) >= before;
-		stop_bloater(&a);
-	}
-	ksft_test_result(ok, "another user's process: ptrace message, exit 1\n");
+	ksft_test_result(leaves_tables(-1, NOBODY, false, 1, "ptrace read access"),
+			 "another user's process: ptrace message, exit 1\n");
 }
 
 static void test_no_cap(void)
 {
-	struct bloater a;
-	char out[4096];
-	bool ok = false;
-	long before;
-
-	if (start_bloater(&a, NOBODY) == 0) {
-		before = vmpte_kb(a.pid);
-		ok = run_tool(out, sizeof(out), NOBODY, pid_arg(a.pid), NULL) == 1 &&
-		     strstr(out, "CAP_SYS_NICE") && vmpte_kb(a.pid) >= before;
-		stop_bloater(&a);
-	}
-	ksft_test_result(ok, "own process without CAP_SYS_NICE: EPERM message, exit 1\n");
+	ksft_test_result(leaves_tables(NOBODY, NOBODY, false, 1, "CAP_SYS_NICE"),
+			 "own process without CAP_SYS_NICE: EPERM message, exit 1\n");
 }
 
 static void test_self(void)
