@@ -8,7 +8,8 @@
 #  - the mails apply with git am to a tree at the base (a worktree of tag
 #    "base": the unpacked tarball) and end at the overlay's tree;
 #  - at every patch, in order, the x86_64 test kernel's configuration
-#    builds (make olddefconfig vmlinux), and sparse (make C=2) and
+#    builds (make olddefconfig vmlinux; objects of files the series adds
+#    later are removed first), and sparse (make C=2) and
 #    kernel-doc -Wall on the files the patch touches find nothing the base
 #    does not have (the base's findings are those harness/lint.sh saved
 #    in build/lint, so lint runs first).
@@ -51,8 +52,7 @@ mapfile -t mails < <(ls "$out"/[0-9][0-9][0-9][0-9]-*.patch | grep -v '/0000-')
 mapfile -t commits < <(git -C "$wt" rev-list --reverse base..HEAD)
 [ ${#mails[@]} -eq ${#commits[@]} ] || die "$out has ${#mails[@]} patches, the series ${#commits[@]}"
 ok "make series: ${#commits[@]} patches"
-state=$(git -C "$SRC" rev-parse --git-path pt-overlay)
-case $state in /*) ;; *) state=$SRC/$state ;; esac
+state=$(overlay_state)
 read -r final _ < "$state"
 
 # 1. checkpatch per mail, in the kernel tree (from $out: --strict leaves
@@ -87,6 +87,11 @@ fi
 git -C "$SRC" worktree remove --force "$am" 2>/dev/null || true
 
 # 3. Every prefix: build, sparse and kernel-doc on what the patch touches.
+# The .c files the series adds: at a patch where one is not there yet, an
+# object of it left by an earlier build would be linked in its place (kbuild
+# does not notice a vanished source), so it goes first.
+added=$(git -C "$SRC" diff --diff-filter=A --name-only base "$final" -- '*.c' |
+	grep -v '^tools/' || true)
 KBUILD=$BUILD/series/x86_64/kernel
 SRC=$wt
 mkdir -p "$KBUILD"
@@ -94,6 +99,10 @@ for i in "${!commits[@]}"; do
 	c=${commits[$i]}
 	name=$(basename "${mails[$i]}" .patch)
 	git -C "$wt" checkout -q --detach "$c"
+	for f in $added; do
+		[ -f "$wt/$f" ] || rm -f "$KBUILD/${f%.c}.o" \
+			"$KBUILD/$(dirname "$f")/.$(basename "${f%.c}").o.cmd"
+	done
 	cp "$config" "$KBUILD/.config"
 	blog=$KBUILD/build-$name.log
 	s=$(date +%s)
