@@ -8,7 +8,7 @@
 #   make build [ARCH=..]                    build a test kernel
 #   make bench [ARCH=..] [BENCH_BOOTS=3]    benchmarks into build/bench
 #   make lint                               checkpatch, kernel-doc, docs, sparse
-#   make series                             the patch series into build/series/out
+#   make series                             the patch series (and man-pages patch) into build/series/out
 #   make series-check                       git am, checkpatch, build per patch
 #   make tree / make export                 edit round trip (build/src)
 #   make install / make base / make clean

@@ -16,7 +16,8 @@ PACKAGES="$PACKAGE
 	gcc-s390x-linux-gnu libc6-dev-s390x-cross
 	libnuma-dev libcap-dev
 	sparse python3-sphinx python3-sphinx-rtd-theme
-	gnuplot-nox"
+	gnuplot-nox
+	manpages-dev man-db groff-base mandoc"
 
 missing=
 for p in $PACKAGES; do

@@ -62,6 +62,26 @@ read_base() {
 	done
 }
 
+# series_identity: export the author (series/map's "author:" line) and the
+# date (this repository's HEAD commit) of the series' commits, so that the
+# same repository gives the same mails; SERIES_AUTHOR is "Name <mail>".
+series_identity() {
+	SERIES_AUTHOR=$(sed -n 's/^author: //p' "$TOP/series/map" | head -n 1)
+	case $SERIES_AUTHOR in
+	?*' <'?*'>') ;;
+	*) die "series/map: no 'author: Name <mail>' line" ;;
+	esac
+	GIT_AUTHOR_NAME=${SERIES_AUTHOR% <*}
+	GIT_AUTHOR_EMAIL=${SERIES_AUTHOR##*<}
+	GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL%>}
+	GIT_AUTHOR_DATE=$(git -C "$TOP" log -1 --format=%cI 2>/dev/null ||
+		echo "2026-01-01T00:00:00+00:00")
+	export GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_AUTHOR_DATE
+	export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME
+	export GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+	export GIT_COMMITTER_DATE=$GIT_AUTHOR_DATE
+}
+
 # load_arch ARCH: source harness/arch/ARCH.conf and check every key is set.
 ARCH_KEYS="LINUX_ARCH CROSS_COMPILE KCONFIG_FRAGMENTS KERNEL_IMAGE QEMU_ARCH QEMU_ARGS CMDLINE BOOT_TIMEOUT CC_USER"
 load_arch() {

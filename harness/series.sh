@@ -11,7 +11,8 @@
 # commit, so the same repository gives the same series, byte for byte.
 # Fails, naming the map line, when the map does not cover the overlay or a
 # block does not match; and when the last patch does not leave the tree
-# exactly as the overlay does.
+# exactly as the overlay does. The man-pages change (man-pages/,
+# harness/man.sh) is formatted into build/series/out/man-pages.
 . "$(dirname "$0")/lib.sh"
 
 map=$TOP/series/map
@@ -32,7 +33,6 @@ read -r final final_hash 2>/dev/null < "$state" ||
 # --- read the map ---
 # patches: names in order; per patch: subject, and entries "PATH<TAB>BLOCK"
 # (BLOCK empty for a plain entry) in entries_NAME.
-author=
 patches=()
 declare -A subject entries lineno
 n=0
@@ -41,7 +41,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	n=$((n + 1))
 	case $line in
 	'#'* | '') continue ;;
-	'author: '*) author=${line#author: } ;;
+	'author: '*) ;;	# series_identity reads it
 	'patch '*)
 		cur=${line#patch }
 		[ -f "$TOP/series/$cur.msg" ] || die "series/map:$n: series/$cur.msg not found"
@@ -64,7 +64,6 @@ while IFS= read -r line || [ -n "$line" ]; do
 		;;
 	esac
 done < "$map"
-[ -n "$author" ] || die "series/map: no 'author:' line"
 [ ${#patches[@]} -gt 0 ] || die "series/map: no patch"
 for p in "${patches[@]}"; do
 	[ -n "${subject[$p]}" ] || die "series/map: patch $p has no subject"
@@ -156,11 +155,7 @@ g() {
 g checkout -q --detach base
 g reset -q --hard base
 g clean -q -fdx
-date=$(git -C "$TOP" log -1 --format=%cI 2>/dev/null || echo "2026-01-01T00:00:00+00:00")
-export GIT_AUTHOR_NAME=${author% <*} GIT_AUTHOR_EMAIL=${author##*<}
-GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL%>}
-export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
-export GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date
+series_identity
 tmpf=$(mktemp)
 trap 'rm -f "$tmpf"' EXIT
 for i in "${!patches[@]}"; do
@@ -192,7 +187,7 @@ for i in "${!patches[@]}"; do
 	{
 		printf '%s\n\n' "${subject[$p]}"
 		cat "$TOP/series/$p.msg"
-		printf '\nSigned-off-by: %s\n' "$author"
+		printf '\nSigned-off-by: %s\n' "$SERIES_AUTHOR"
 	} | g commit -q -F - || die "cannot commit patch $p"
 done
 
@@ -219,5 +214,11 @@ awk -v subj="$csubject" -v blurb="$cover" '
 	}
 	{ print }' "$letter" > "$tmpf" && cat "$tmpf" > "$letter"
 grep -q '\*\*\*' "$letter" && die "$letter: the cover letter template was not filled"
-info "$((${#patches[@]})) patches and the cover letter in $out:"
-ls "$out" >&2
+
+# The man-pages change: a mail of its own, for the man-pages project.
+"$HARNESS/man.sh" "$BUILD/series/man-pages"
+git -C "$BUILD/series/man-pages" format-patch -q --no-signature --subject-prefix="RFC PATCH" \
+	-o "$out/man-pages" base..HEAD || die "git format-patch of the man-pages change failed"
+
+info "$((${#patches[@]})) patches and the cover letter in $out, the man-pages patch in $out/man-pages:"
+ls "$out" "$out/man-pages" >&2
