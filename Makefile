@@ -8,6 +8,7 @@
 #   make build [ARCH=..]                    build a test kernel
 #   make bench [ARCH=..] [BENCH_BOOTS=3]    benchmarks into build/bench
 #   make lint                               checkpatch, kernel-doc, docs, sparse
+#   make e2e   [SCENARIOS="reporting virtio-mem"]  page tables back to the host
 #   make series                             the patch series (and man-pages patch) into build/series/out
 #   make series-check                       git am, checkpatch, build per patch
 #   make tree / make export                 edit round trip (build/src)
@@ -16,7 +17,7 @@
 ARCH ?= x86_64
 H := harness
 
-.PHONY: all demo check run bench build install base tree export selftests lint series series-check clean
+.PHONY: all demo check run bench e2e build install base tree export selftests lint series series-check clean
 all:
 	@sed -n '/^#   make/s/^#   //p' Makefile
 
@@ -49,6 +50,11 @@ demo: build
 # Both arches unless ARCH is given on the command line.
 bench: base
 	@$(H)/bench.sh $(if $(filter command line,$(origin ARCH)),$(ARCH),x86_64 s390x)
+
+# The x86_64 test kernel in guests with virtio-balloon / virtio-mem.
+e2e: base
+	@$(H)/build.sh x86_64
+	@$(H)/e2e.sh $(SCENARIOS)
 
 lint: base
 	@$(H)/lint.sh

@@ -26,7 +26,9 @@ need_cmd "$qemu" "qemu-system-$( [ "$QEMU_ARCH" = x86_64 ] && echo x86 || echo m
 cmd=($qemu $QEMU_ARGS ${QEMU_EXTRA:-} -nographic -no-reboot -kernel "$kernel"
      -initrd "$initramfs" -append "$CMDLINE ${EXTRA_CMDLINE:-}")
 info "$ARCH: ${cmd[*]}"
-timeout -k 5 "$secs" "${cmd[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$log" |
+# sed -u, not tr: LOG is read while the guest runs (harness/e2e.sh), so
+# the console gets there line by line, not in blocks of 4 KiB.
+timeout -k 5 "$secs" "${cmd[@]}" </dev/null 2>&1 | sed -u 's/\r//g' | tee "$log" |
 	if [ "${VERBOSE:-0}" = 1 ]; then cat; else sed -n '/^init: start$/,$p'; fi
 rc=${PIPESTATUS[0]}
 

@@ -7,7 +7,8 @@
 # names: x86_64-debug runs the feature's own) and judge the console
 # (harness/verdict.sh);
 # then the upstream checks (harness/lint.sh), the patch series
-# (harness/series-check.sh), then the harness's own tests
+# (harness/series-check.sh), the end-to-end scenarios (harness/e2e.sh),
+# then the harness's own tests
 # (harness/tests/*.sh). Goes on after a failure; prints the
 # skipped count, then, last, "N passed, N failed" summed over everything.
 # Exits 1 when anything failed.
@@ -91,6 +92,12 @@ checks lint "$HARNESS/lint.sh" $lint_archs
 # every patch an x86_64 build, sparse and kernel-doc against the base's
 # findings that lint saved.
 checks series "$HARNESS/series-check.sh"
+
+# End to end (harness/e2e.sh): page-table memory back to the host
+# through free page reporting and virtio-mem, on the x86_64 kernel.
+case " $archs " in
+*" x86_64 "*) checks e2e "$HARNESS/e2e.sh" ;;
+esac
 
 # Harness self-tests (some boot the x86_64 kernel built above): one
 # verdict each, from the exit status.
