@@ -42,8 +42,8 @@ out=$BUILD/e2e
 mkdir -p "$out"
 results=$out/results.txt
 : > "$results"
-# A few MiB of slack on top of the boot's own memory: QEMU's RSS moves
-# by about that much at rest.
+# settle(): a figure that moved less than STABLE_KB over WINDOW seconds
+# is taken as final (QEMU's RSS moves by less than that at rest).
 STABLE_KB=${E2E_STABLE_KB:-2048}
 WINDOW=${E2E_WINDOW:-5}
 # Free page reporting reports free blocks of this order and up. Its
@@ -94,8 +94,8 @@ start_guest() {
 		"$log" 1500 > "$dir/progress.log" 2>&1 &
 	bootpid=$!
 	qpid=
-	local i p
-	for i in $(seq 1 60); do
+	local p
+	for _ in $(seq 1 60); do
 		for p in $(pgrep -f -- "unix:$qmp" || true); do
 			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = qemu-system-x86 ] && qpid=$p
 		done
@@ -111,6 +111,24 @@ stop_guest() {
 		kill "$qpid" 2>/dev/null || true
 	fi
 	wait "$bootpid" 2>/dev/null || true
+}
+
+# finish_guest: after the last step, the guest exits by itself (at most
+# 60 s); a kernel report on its console (harness/verdict.sh: BUG,
+# WARNING, Oops, ...) fails the scenario. Returns 1 then.
+finish_guest() {
+	for _ in $(seq 1 120); do
+		kill -0 "$bootpid" 2>/dev/null || break
+		sleep 0.5
+	done
+	stop_guest
+	if ! "$HARNESS/verdict.sh" x86_64 "$log" >/dev/null 2>"$dir/verdict.err" &&
+		grep -qE 'kernel report|KUnit at boot' "$dir/verdict.err"; then
+		cat "$dir/verdict.err" >&2
+		verdict fail "the kernel reported a problem (console: $log)"
+		return 1
+	fi
+	return 0
 }
 
 # guest_failed WHY: the scenario fails, with the console's tail.
@@ -244,7 +262,7 @@ scenario_reporting() {
 	data=$((r1 - r2))
 	back=$((r2 - r3))
 	say "e2e reporting: data returned by MADV_DONTNEED: $(mib "$data") MiB; page tables returned by MADV_PT_RECLAIM: $(mib "$back") MiB of $(mib "$tables") MiB; still above baseline: $(mib $((r3 - r0))) MiB"
-	stop_guest
+	finish_guest || return 1
 	[ "$tables" -gt 65536 ] || { verdict fail "the workload built only $tables kB of page tables"; return 1; }
 	if [ "$data" -ge $((tables / 2)) ]; then
 		verdict pass "free page reporting returns the data freed by MADV_DONTNEED ($(mib "$data") MiB)"
@@ -283,7 +301,7 @@ scenario_virtio_mem() {
 	go_on
 	tables=$((pte1 - pte0))
 	say "e2e virtio-mem: plugged (MiB): at boot $(mib "$p0"); asked for 0 after MADV_DONTNEED: $(mib "$p1"); asked again after MADV_PT_RECLAIM: $(mib "$p2"); guest page tables built: $(mib "$tables") MiB"
-	stop_guest
+	finish_guest || return 1
 	[ "$tables" -gt 65536 ] || { verdict fail "the workload built only $tables kB of page tables"; return 1; }
 	pinned=$p1
 	freed=$((p1 - p2))
