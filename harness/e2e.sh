@@ -122,9 +122,7 @@ finish_guest() {
 		sleep 0.5
 	done
 	stop_guest
-	if ! "$HARNESS/verdict.sh" x86_64 "$log" >/dev/null 2>"$dir/verdict.err" &&
-		grep -qE 'kernel report|KUnit at boot' "$dir/verdict.err"; then
-		cat "$dir/verdict.err" >&2
+	if kernel_reported x86_64 "$log"; then
 		verdict fail "the kernel reported a problem (console: $log)"
 		return 1
 	fi
@@ -172,30 +170,29 @@ rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$qpid/status" 2>/dev/null
 }
 
-# settle CMD...: run CMD (prints a number) once a second until it moved
-# less than STABLE_KB over WINDOW s (at most 120 s); prints the last
-# value. Fails when CMD prints nothing (QEMU gone).
+# settle CMD: run CMD (prints a number) once a second until it moved
+# less than STABLE_KB over WINDOW s (at most 120 s); the last value in
+# $settled. When CMD prints nothing (QEMU gone), the scenario fails.
 # Free page reporting works every 2 s, virtio-mem in steps: 5 s of rest
 # means it is done.
 settle() {
-	local v hist=()
+	local v d hist=()
 	for _ in $(seq 1 120); do
-		v=$("$@")
-		[ -n "$v" ] || return 1
+		v=$("$1")
+		if [ -z "$v" ]; then
+			guest_failed "$1: no value (QEMU gone?)"
+			return 1
+		fi
 		hist+=("$v")
-		echo "$(date +%s.%N | cut -c1-14) $* $v" >> "$dir/samples.log"
+		echo "$(date +%s.%N | cut -c1-14) $1 $v" >> "$dir/samples.log"
+		settled=$v
 		if [ ${#hist[@]} -gt "$WINDOW" ]; then
-			local old=${hist[$((${#hist[@]} - WINDOW - 1))]} d
-			d=$((v - old))
-			if [ "${d#-}" -lt "$STABLE_KB" ]; then
-				echo "$v"
-				return 0
-			fi
+			d=$((v - hist[${#hist[@]} - WINDOW - 1]))
+			[ "${d#-}" -lt "$STABLE_KB" ] && return 0
 		fi
 		sleep 1
 	done
-	echo "$v"
-	warn "$* still moving after 120 s; taking $v"
+	warn "$1 still moving after 120 s; taking $v"
 }
 
 # qmp JSON: run one QMP command; prints its "return" value, or fails.
@@ -203,9 +200,9 @@ qmp() {
 	local r
 	r=$(printf '%s\n' '{"execute": "qmp_capabilities"}' "$1" |
 		timeout 20 socat -t 2 - "UNIX-CONNECT:$qmp" 2>&1 |
-		tr -d '\r' | grep -E '^\{"(return|error)"' | tail -n 1) ||
-		{ warn "QMP $1: no answer"; return 1; }
+		tr -d '\r' | grep -E '^\{"(return|error)"' | tail -n 1)
 	case $r in
+	'') warn "QMP $1: no answer"; return 1 ;;
 	*'"return"'*) printf '%s\n' "$r" | sed 's/^{"return": *//; s/}$//; s/^"//; s/"$//' ;;
 	*) warn "QMP $1: $r"; return 1 ;;
 	esac
@@ -217,8 +214,11 @@ vmem_kb() {
 	echo $((b / 1024))
 }
 
+# vmem_request BYTES: set the device's requested-size; the scenario
+# fails when QMP does not take it.
 vmem_request() {
-	qmp "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"/machine/peripheral/vm0\", \"property\": \"requested-size\", \"value\": $1}}" >/dev/null
+	qmp "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"/machine/peripheral/vm0\", \"property\": \"requested-size\", \"value\": $1}}" >/dev/null ||
+		{ guest_failed "QMP: cannot set requested-size to $1"; return 1; }
 }
 
 fail=0
@@ -245,17 +245,21 @@ scenario_reporting() {
 		"page_reporting.page_reporting_order=$ORDER" || return 1
 	wait_step baseline || return 1
 	pte0=$(guest_kb vmpte_kb)
-	r0=$(settle rss_kb) || { guest_failed "rss_kb: no value (QEMU gone?)"; return 1; }
+	settle rss_kb || return 1
+	r0=$settled
 	go_on
 	wait_step touched || return 1
 	pte1=$(guest_kb vmpte_kb)
-	r1=$(settle rss_kb) || { guest_failed "rss_kb: no value (QEMU gone?)"; return 1; }
+	settle rss_kb || return 1
+	r1=$settled
 	go_on
 	wait_step dontneed || return 1
-	r2=$(settle rss_kb) || { guest_failed "rss_kb: no value (QEMU gone?)"; return 1; }
+	settle rss_kb || return 1
+	r2=$settled
 	go_on
 	wait_step reclaimed || return 1
-	r3=$(settle rss_kb) || { guest_failed "rss_kb: no value (QEMU gone?)"; return 1; }
+	settle rss_kb || return 1
+	r3=$settled
 	go_on
 	tables=$((pte1 - pte0))
 	say "e2e reporting: QEMU RSS (MiB): baseline $(mib "$r0"), touched $(mib "$r1"), after MADV_DONTNEED $(mib "$r2"), after MADV_PT_RECLAIM $(mib "$r3"); guest page tables built: $(mib "$tables") MiB"
@@ -283,21 +287,24 @@ scenario_virtio_mem() {
 		"memhp_default_state=online_kernel" || return 1
 	wait_step baseline || return 1
 	pte0=$(guest_kb vmpte_kb)
-	p0=$(settle vmem_kb) || { guest_failed "vmem_kb: no value (QEMU gone?)"; return 1; }
+	settle vmem_kb || return 1
+	p0=$settled
 	[ "$p0" = 1048576 ] || { guest_failed "virtio-mem: $p0 kB plugged at boot, want 1048576 (1 GiB)"; return 1; }
 	go_on
 	wait_step touched || return 1
 	pte1=$(guest_kb vmpte_kb)
 	go_on
 	wait_step dontneed || return 1
-	vmem_request 0 || { guest_failed "QMP: cannot lower requested-size"; return 1; }
-	p1=$(settle vmem_kb) || { guest_failed "vmem_kb: no value (QEMU gone?)"; return 1; }
+	vmem_request 0 || return 1
+	settle vmem_kb || return 1
+	p1=$settled
 	go_on
 	wait_step reclaimed || return 1
 	# Ask again: the driver retries a failed unplug only after 50 s or
 	# more; a new request wakes it at once.
-	vmem_request 0 || { guest_failed "QMP: cannot lower requested-size"; return 1; }
-	p2=$(settle vmem_kb) || { guest_failed "vmem_kb: no value (QEMU gone?)"; return 1; }
+	vmem_request 0 || return 1
+	settle vmem_kb || return 1
+	p2=$settled
 	go_on
 	tables=$((pte1 - pte0))
 	say "e2e virtio-mem: plugged (MiB): at boot $(mib "$p0"); asked for 0 after MADV_DONTNEED: $(mib "$p1"); asked again after MADV_PT_RECLAIM: $(mib "$p2"); guest page tables built: $(mib "$tables") MiB"

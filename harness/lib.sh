@@ -156,6 +156,18 @@ overlay_files() {
 	} | LC_ALL=C sort
 }
 
+# kernel_reported ARCH LOG: true when the guest console LOG holds a kernel
+# report (BUG, WARNING, Oops, KASAN, lockdep, ...) or a KUnit suite that
+# failed at boot, as harness/verdict.sh judges it; its words go to
+# stderr. A program's own failures in LOG do not count here.
+kernel_reported() {
+	local err
+	err=$(dirname "$2")/verdict.err
+	"$HARNESS/verdict.sh" "$1" "$2" >/dev/null 2>"$err" && return 1
+	grep -qE 'kernel report|KUnit at boot' "$err" || return 1
+	cat "$err" >&2
+}
+
 # overlay_state: the file in $SRC's git directory where base.sh and
 # export.sh record "COMMIT HASH": the commit that holds the applied
 # overlay, and the overlay_hash it was made from.

@@ -47,10 +47,7 @@ secs=${RUN_TIMEOUT:-600}
 rc=0
 "$HARNESS/boot.sh" "$ARCH" "$dir/initramfs.cpio.gz" "$dir/console.log" \
 	$((secs + 120)) || rc=$?
-if "$HARNESS/verdict.sh" "$ARCH" "$dir/console.log" >/dev/null 2>"$dir/verdict.err"; then
-	:
-elif grep -qE 'kernel report|KUnit at boot' "$dir/verdict.err"; then
-	cat "$dir/verdict.err" >&2
+if kernel_reported "$ARCH" "$dir/console.log"; then
 	echo "$me: $ARCH: the kernel reported a problem during the run (console: $dir/console.log)" >&2
 	[ "$rc" -ne 0 ] || rc=1
 fi
