@@ -46,12 +46,12 @@ results=$out/results.txt
 # is taken as final (QEMU's RSS moves by less than that at rest).
 STABLE_KB=${E2E_STABLE_KB:-2048}
 WINDOW=${E2E_WINDOW:-5}
-# Free page reporting reports free blocks of this order and up. Its
-# default, pageblock_order (9: 2 MiB), reports none of the freed PTE
-# tables' memory here: the PMD tables (one per GiB, allocated among the
-# PTE tables, one in each 2 MiB block) are not freed by MADV_PT_RECLAIM
-# and keep every block from merging to order 9. Order 0 reports it all.
-ORDER=${E2E_REPORTING_ORDER:-0}
+# Free page reporting reports free blocks of this order and up; empty:
+# the kernel's default, pageblock_order (9: 2 MiB on x86_64). The PMD
+# tables (one per GiB, allocated among the PTE tables, one in each 2 MiB
+# block) keep every block from merging to order 9 unless MADV_PT_RECLAIM
+# frees them too, as it does since it frees empty PMD tables.
+ORDER=${E2E_REPORTING_ORDER:-}
 
 prog=$out/e2e-workload
 $CC_USER -static -O2 -Wall -Wextra -Werror -o "$prog" "$HARNESS/guest/e2e-workload.c" ||
@@ -240,9 +240,9 @@ mib() {
 
 scenario_reporting() {
 	local r0 r1 r2 r3 pte0 pte1 tables data back
-	say "e2e reporting: page_reporting_order=$ORDER"
+	say "e2e reporting: page_reporting_order=${ORDER:-the default}"
 	start_guest reporting interleaved "-device virtio-balloon-pci,free-page-reporting=on" \
-		"page_reporting.page_reporting_order=$ORDER" || return 1
+		"${ORDER:+page_reporting.page_reporting_order=$ORDER}" || return 1
 	wait_step baseline || return 1
 	pte0=$(guest_kb vmpte_kb)
 	settle rss_kb || return 1
@@ -282,7 +282,7 @@ scenario_reporting() {
 
 scenario_virtio_mem() {
 	local p0 p1 p2 pte0 pte1 tables pinned freed
-	start_guest virtio-mem upper-first \
+	start_guest virtio-mem interleaved \
 		"-m 2048,maxmem=3G -object memory-backend-ram,id=vmem0,size=1G -device virtio-mem-pci,id=vm0,memdev=vmem0,requested-size=1G" \
 		"memhp_default_state=online_kernel" || return 1
 	wait_step baseline || return 1

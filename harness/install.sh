@@ -17,7 +17,8 @@ PACKAGES="$PACKAGE
 	libnuma-dev libcap-dev
 	sparse python3-sphinx python3-sphinx-rtd-theme
 	gnuplot-nox
-	manpages-dev man-db groff-base mandoc"
+	manpages-dev man-db groff-base mandoc
+	socat"
 
 missing=
 for p in $PACKAGES; do

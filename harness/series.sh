@@ -92,8 +92,9 @@ while IFS= read -r f; do
 	[ -n "${seen[$f]+x}" ] || die "series/map: $f is changed by the overlay but in no patch; add it"
 done <<< "$changed"
 
-# strip FILE BLOCK...: FILE less the lines of each BLOCK ("/START/,/END/"
-# or "/LINE/"); a block that matches nothing or is ambiguous fails.
+# strip FILE BLOCK...: FILE less the lines of each BLOCK ("/START/,/END/",
+# "/START/,$" or "/LINE/"); a block that matches nothing or is ambiguous
+# fails.
 strip() {
 	local file=$1
 	shift
@@ -109,6 +110,10 @@ strip() {
 				k = index(spec, "/,/")
 				start = substr(spec, 2, k - 2)
 				stop = substr(spec, k + 3, length(spec) - k - 3)
+			} else if (spec ~ /^\/.*\/,\$$/) {
+				start = substr(spec, 2, length(spec) - 4)
+				stop = "\n"	# matches no line: the block runs to the end
+				eof = 1
 			} else if (spec ~ /^\/.*\/$/) {
 				start = substr(spec, 2, length(spec) - 2)
 				stop = ""
@@ -123,7 +128,14 @@ strip() {
 				}
 			if (!s) { print "block " spec " matches no line" > "/dev/stderr"; exit 2 }
 			e = s
-			if (stop != "") {
+			if (eof) {
+				# The blank line before it goes too: no blank line at
+				# the end of the file.
+				e = NR
+				eof = 0
+				if (s > 1 && line[s - 1] == "" && !gone[s - 1])
+					gone[s - 1] = 1
+			} else if (stop != "") {
 				for (e = s + 1; e <= NR && line[e] !~ stop; e++)
 					;
 				if (e > NR) { print "block " spec ": no end after line " s > "/dev/stderr"; exit 2 }

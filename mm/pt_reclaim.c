@@ -63,14 +63,18 @@
  *
  * Lock order: mmap_lock (read) -> pmd lock -> PTE lock (as in
  * retract_page_tables()).
+ * The PMD tables left empty go after the PTE tables, under heavier locks:
+ * see "Upper level" at the end.
  */
 
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/pgalloc.h>
 #include <linux/pgtable.h>
+#include <linux/rmap.h>
 #include <linux/sched/signal.h>
 #include <linux/vmstat.h>
+#include <asm/tlb.h>
 #include <asm/tlbflush.h>
 
 #include "internal.h"
@@ -79,6 +83,7 @@ struct pt_reclaim_walk {
 	struct mm_struct *mm;
 	unsigned long scanned;	/* PTE tables looked at */
 	unsigned long freed;	/* PTE tables freed */
+	unsigned long pmd_freed; /* PMD tables freed */
 };
 
 /* Can the tables under @vma be reclaimed at all? */
@@ -351,6 +356,9 @@ static int pt_reclaim_span(struct pt_reclaim_walk *walk, unsigned long start,
 	return pt_reclaim_range(walk, start, end);
 }
 
+static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk, unsigned long start,
+				 unsigned long end);
+
 /**
  * madvise_pt_reclaim - free the empty PTE tables of a range
  * @mm: the address space
@@ -361,9 +369,14 @@ static int pt_reclaim_span(struct pt_reclaim_walk *walk, unsigned long start,
  * by VMAs that are neither hugetlb, VM_PFNMAP nor VM_IO, and whose
  * entries are all none. Tables that do not qualify are skipped: the call
  * is advisory.
+ * Then frees the PMD tables left empty whose span lies inside the range
+ * and inside one such VMA.
  *
  * Context: Process context; takes and releases the pmd and PTE locks.
  * The caller holds @mm's mmap lock in read mode.
+ * When a PMD table looks empty, the lock is dropped and taken for write
+ * for a while; it is held in read mode again on return, also on error, and
+ * VMAs looked up before the call may be gone.
  * Return: 0; -ENOMEM when part of the range is not mapped (the mapped
  * parts are still processed); -EINTR when a fatal signal stopped the walk.
  */
@@ -404,10 +417,213 @@ int madvise_pt_reclaim(struct mm_struct *mm, unsigned long start,
 			hole = true;
 		err = pt_reclaim_span(&walk, span, addr);
 	}
+	/* Last: may drop the mmap lock, after which vma is stale. */
+	if (!err)
+		err = pt_reclaim_pmd_tables(&walk, start, end);
 
 	count_vm_events(PT_RECLAIM_SCANNED, walk.scanned);
 	count_vm_events(PT_RECLAIM_FREED, walk.freed);
+	count_vm_events(PT_RECLAIM_PMD_FREED, walk.pmd_freed);
 	if (err)
 		return err;
 	return hole ? -ENOMEM : 0;
+}
+
+/* Upper level: PMD tables left empty once their PTE tables are gone. */
+
+/*
+ * Once its PTE tables are gone, a PMD table whose entries are all none maps
+ * nothing, yet stays: PUD_SIZE of address space each (1 GiB on x86_64, 2 GiB
+ * on s390). It is freed when its whole span lies inside the request and
+ * inside a single eligible VMA.
+ *
+ * A PMD table is not protected the way a PTE table is. Those who use its
+ * entries keep a pointer into it (vmf->pmd, pvmw->pmd) without the pmd
+ * lock and without RCU, and count on the table living as long as a VMA
+ * covers it: the page fault under the per-VMA lock, the rmap walkers under
+ * the anon_vma or i_mmap lock, khugepaged's retract_page_tables() under the
+ * i_mmap lock, everyone else under the mmap lock. munmap()'s
+ * free_pgtables() frees a PMD table only after it took the VMAs out of the
+ * tree and the rmap. Reclaim excludes each of them instead: the mmap lock
+ * for write, the VMA write lock (which waits for the faults under the
+ * per-VMA lock and keeps new ones out until the mmap lock is released), and
+ * the i_mmap and anon_vma locks for write; hence one VMA only. Then, under
+ * the pud lock and the PMD table's own lock, every entry is re-checked
+ * none, the pud cleared, and the table freed through an mmu_gather as
+ * free_pgtables() frees it: after a TLB flush that drops paging-structure
+ * caches (freed_tables), and where the architecture frees page tables by
+ * RCU (MMU_GATHER_RCU_TABLE_FREE) after a grace period too, for GUP-fast
+ * and the other lockless walkers with IRQs off. Every PTE table under it
+ * went before, each with its own mmu notifier range and flush; an empty
+ * PMD table has nothing left for a secondary MMU to drop, and SVA hears of
+ * the flush through mmu_notifier_arch_invalidate_secondary_tlbs().
+ *
+ * All that needs the mmap lock for write, so a lockless scan under the read
+ * lock picks the candidates first, and the lock is upgraded only when one
+ * looks empty.
+ */
+
+/* The pud that maps @addr, or NULL when a level above it is missing. */
+static pud_t *pt_reclaim_pud(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	pgd_t pgdval = pgdp_get(pgd);
+	p4d_t *p4d;
+	p4d_t p4dval;
+
+	if (pgd_none(pgdval) || pgd_bad(pgdval))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	p4dval = p4dp_get(p4d);
+	if (p4d_none(p4dval) || p4d_bad(p4dval))
+		return NULL;
+	return pud_offset(p4d, addr);
+}
+
+/* Does the pud hold a PMD table (not none, a leaf or bad)? */
+static bool pud_is_table(pud_t pudval)
+{
+	return pud_present(pudval) && !pud_leaf(pudval) && !pud_bad(pudval);
+}
+
+/* Do the PMD table's entries, from its first at @pmd, all read none? */
+static bool pmd_table_empty(pmd_t *pmd)
+{
+	int i;
+
+	for (i = 0; i < PTRS_PER_PMD; i++)
+		if (!pmd_none(pmdp_get_lockless(pmd + i)))
+			return false;
+	return true;
+}
+
+/*
+ * Is the PMD table that maps [@addr, @addr + PUD_SIZE) a candidate: is the
+ * span inside one eligible VMA, and does the table look empty? Returns that
+ * VMA, or NULL. Under the mmap lock (either mode): the table cannot go.
+ */
+static struct vm_area_struct *pt_reclaim_pmd_candidate(struct mm_struct *mm,
+						       unsigned long addr,
+						       pud_t **pudp)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+	pud_t *pud;
+
+	if (!vma || !pt_reclaim_vma_ok(vma) || vma->vm_end - addr < PUD_SIZE)
+		return NULL;
+	pud = pt_reclaim_pud(mm, addr);
+	if (!pud || !pud_is_table(pudp_get(pud)) ||
+	    !pmd_table_empty(pmd_offset(pud, addr)))
+		return NULL;
+	*pudp = pud;
+	return vma;
+}
+
+/*
+ * Free the PMD table that maps [@addr, @addr + PUD_SIZE) through @tlb if
+ * it is empty; @vma covers the span. Context: mmap lock held for write.
+ * Returns true when the table was freed.
+ */
+static bool pt_reclaim_pmd_table(struct mmu_gather *tlb,
+				 struct vm_area_struct *vma, pud_t *pud,
+				 unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct address_space *mapping = NULL;
+	struct anon_vma *anon_vma;
+	spinlock_t *pul, *pml;
+	pmd_t *pmd = NULL;
+	bool freed = false;
+
+	mmap_assert_write_locked(mm);
+	/*
+	 * With the mmap lock held for write and the VMA write-locked, nobody
+	 * can set vma->anon_vma (a fault does, under one of the two).
+	 */
+	vma_start_write(vma);
+	if (vma->vm_file) {
+		mapping = vma->vm_file->f_mapping;
+		i_mmap_lock_write(mapping);
+	}
+	anon_vma = vma->anon_vma;
+	if (anon_vma)
+		anon_vma_lock_write(anon_vma);
+
+	pul = pud_lock(mm, pud);
+	if (pud_is_table(pudp_get(pud))) {
+		pmd = pmd_offset(pud, addr);
+		pml = pmd_lockptr(mm, pmd);
+		if (pml != pul)
+			spin_lock_nested(pml, SINGLE_DEPTH_NESTING);
+		if (pmd_table_empty(pmd)) {
+			pud_clear(pud);
+			freed = true;
+		}
+		if (pml != pul)
+			spin_unlock(pml);
+	}
+	spin_unlock(pul);
+
+	/* After the unlock: the split pmd lock goes with the table. */
+	if (freed) {
+		pmd_free_tlb(tlb, pmd, addr);
+		mm_dec_nr_pmds(mm);
+	}
+
+	if (anon_vma)
+		anon_vma_unlock_write(anon_vma);
+	if (mapping)
+		i_mmap_unlock_write(mapping);
+	return freed;
+}
+
+/*
+ * Free the empty PMD tables whose span lies inside [@start, @end). Called
+ * with the mmap lock held for read, and returns with it so held; takes it
+ * for write in between when a table looks empty.
+ */
+static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk,
+				 unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = walk->mm;
+	struct vm_area_struct *vma;
+	struct mmu_gather tlb;
+	unsigned long addr, first = 0;
+	int err = 0;
+	pud_t *pud;
+
+	/* As in pt_reclaim_span(): shorter than a table, or ALIGN() wraps. */
+	if (end - start < PUD_SIZE)
+		return 0;
+	start = ALIGN(start, PUD_SIZE);
+	end = ALIGN_DOWN(end, PUD_SIZE);
+	for (addr = start; addr < end && !first; addr += PUD_SIZE)
+		if (pt_reclaim_pmd_candidate(mm, addr, &pud))
+			first = addr;
+	if (!first)
+		return 0;
+
+	mmap_read_unlock(mm);
+	if (mmap_write_lock_killable(mm)) {
+		mmap_read_lock(mm);
+		return -EINTR;
+	}
+	/*
+	 * The VMAs may have changed meanwhile: each candidate is looked up
+	 * again. One gather for all: one flush, then the tables are freed.
+	 */
+	tlb_gather_mmu(&tlb, mm);
+	for (addr = first; addr < end; addr += PUD_SIZE) {
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+		vma = pt_reclaim_pmd_candidate(mm, addr, &pud);
+		if (vma && pt_reclaim_pmd_table(&tlb, vma, pud, addr))
+			walk->pmd_freed++;
+		cond_resched();
+	}
+	tlb_finish_mmu(&tlb);
+	mmap_write_downgrade(mm);
+	return err;
 }

@@ -4,18 +4,20 @@
  * and given back by MADV_PT_RECLAIM.
  *
  * Touches one byte every 2 MiB of a 1 GiB area (one PTE table each on
- * x86_64, two 1 MiB segment tables each on s390x), frees the data with
+ * x86_64, two 1 MiB PTE tables each on s390x), frees the data with
  * MADV_DONTNEED, then asks for the empty tables with MADV_PT_RECLAIM,
  * printing the VmPTE line of /proc/self/status at each step.
  *
  * VmPTE counts the page tables of all levels. Touching the area also
- * allocates the upper-level table that points to its PTE tables (x86_64:
- * a 4 KiB PMD table per 1 GiB; s390x: a 16 KiB segment table per 2 GiB),
- * which MADV_PT_RECLAIM does not free: only PTE tables.
+ * allocates the PMD table that points to its PTE tables (x86_64: 4 KiB
+ * per 1 GiB; s390x: a 16 KiB segment table per 2 GiB). The mapping is one
+ * PMD table span, aligned to it, so that MADV_PT_RECLAIM frees that table
+ * too once the PTE tables are gone.
  *
- * Exit status: 0 when VmPTE after reclaim is back within that one
- * upper-level table of its value before the touch, 1 otherwise, 2 when the
- * kernel does not know MADV_PT_RECLAIM.
+ * Exit status: 0 when VmPTE after reclaim is back to its value before the
+ * touch (give or take a table of the level above, in case the mapping
+ * needed a new one), 1 otherwise, 2 when the kernel does not know
+ * MADV_PT_RECLAIM.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,9 +32,11 @@
 #define AREA (1UL << 30)
 #define STEP (2UL << 20)
 #ifdef __s390x__
-#define UPPER_TABLE_KB 16	/* a segment table: 2048 entries */
+#define PMD_SPAN (2UL << 30)	/* a segment table: 2048 entries of 1 MiB */
+#define UPPER_TABLE_KB 16	/* a region-third table */
 #else
-#define UPPER_TABLE_KB 4	/* a PMD table: 512 entries */
+#define PMD_SPAN (1UL << 30)	/* a PMD table: 512 entries of 2 MiB */
+#define UPPER_TABLE_KB 4	/* a PUD table */
 #endif
 
 /* A counter of /proc/vmstat, or -1. */
@@ -77,15 +81,22 @@ static long vmpte(const char *label)
 
 int main(void)
 {
-	long before, touched, after, freed;
+	long before, touched, after, freed, pmd_freed;
 	unsigned long off;
-	char *p;
+	char *r, *p;
 
 	before = vmpte("fresh process:");
-	p = mmap(NULL, AREA, PROT_READ | PROT_WRITE,
+	/* One PMD table span, aligned: reserve twice that, keep the middle. */
+	r = mmap(NULL, 2 * PMD_SPAN, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED) {
-		perror("mmap 1 GiB");
+	if (r == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	p = (char *)(((unsigned long)r + PMD_SPAN - 1) & ~(PMD_SPAN - 1));
+	if ((p > r && munmap(r, p - r)) ||
+	    munmap(p + PMD_SPAN, r + PMD_SPAN - p)) {
+		perror("munmap");
 		return 1;
 	}
 	/*
@@ -93,7 +104,7 @@ int main(void)
 	 * THP off or "madvise": with a huge page per touch there would be no
 	 * PTE table to leave behind. Ask for small pages explicitly.
 	 */
-	if (madvise(p, AREA, MADV_NOHUGEPAGE)) {
+	if (madvise(p, PMD_SPAN, MADV_NOHUGEPAGE)) {
 		perror("madvise(MADV_NOHUGEPAGE)");
 		return 1;
 	}
@@ -106,7 +117,8 @@ int main(void)
 	}
 	vmpte("after MADV_DONTNEED:");
 	freed = vmstat("pt_reclaim_freed");
-	if (madvise(p, AREA, MADV_PT_RECLAIM)) {
+	pmd_freed = vmstat("pt_reclaim_pmd_freed");
+	if (madvise(p, PMD_SPAN, MADV_PT_RECLAIM)) {
 		if (errno == EINVAL) {
 			printf("madvise(MADV_PT_RECLAIM): EINVAL: this kernel does not have MADV_PT_RECLAIM\n");
 			return 2;
@@ -117,12 +129,18 @@ int main(void)
 	after = vmpte("after MADV_PT_RECLAIM:");
 	printf("PTE tables freed (pt_reclaim_freed): %ld\n",
 	       vmstat("pt_reclaim_freed") - freed);
+	printf("PMD tables freed (pt_reclaim_pmd_freed): %ld\n",
+	       vmstat("pt_reclaim_pmd_freed") - pmd_freed);
 	if (after > before + UPPER_TABLE_KB) {
 		printf("FAIL: %ld kB of page tables more than before the touch\n",
 		       after - before);
 		return 1;
 	}
-	printf("OK: %ld kB of page tables given back; the %ld kB left is the upper-level table the area needed\n",
-	       touched - after, after - before);
+	if (after > before)
+		printf("OK: %ld kB of page tables given back; the %ld kB left is a table above the PMD table that the mapping needed\n",
+		       touched - after, after - before);
+	else
+		printf("OK: %ld kB of page tables given back, all that the touch took\n",
+		       touched - after);
 	return 0;
 }

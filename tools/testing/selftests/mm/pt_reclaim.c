@@ -4,9 +4,11 @@
  * freed, and nothing else is: tables holding pages, the zero page, swap
  * entries or lazily freed pages stay, partial tables at the edges of the
  * range stay, THP, hugetlb and mlocked memory are untouched, data reads
- * back, and new faults after reclaim work. VmPTE and the vmstat counters
- * pt_reclaim_scanned/pt_reclaim_freed are checked against the exact number
- * of tables freed.
+ * back, and new faults after reclaim work. A PMD table whose span is
+ * inside the range and one VMA goes once the PTE tables under it are gone.
+ * VmPTE and the vmstat counters pt_reclaim_scanned/pt_reclaim_freed/
+ * pt_reclaim_pmd_freed are checked against the exact number of tables
+ * freed.
  *
  * On a kernel without the feature every test is skipped, unless
  * PT_RECLAIM_REQUIRED=1 is set in the environment: then they fail.
@@ -150,6 +152,36 @@ static int check(char *p, int n, int round, bool want_zero)
 
 enum backing { ANON, SHMEM, FILE_SHARED, FILE_PRIVATE };
 
+/*
+ * The file behind @backing (-1 for anonymous memory, and on error with
+ * errno set), and in *@flags how to map it.
+ */
+static int open_backing(enum backing backing, int *flags)
+{
+	char name[] = "pt_reclaim.XXXXXX";
+	int fd = -1;
+
+	*flags = MAP_SHARED;
+	switch (backing) {
+	case ANON:
+		*flags = MAP_PRIVATE | MAP_ANONYMOUS;
+		break;
+	case SHMEM:
+		fd = memfd_create("pt_reclaim", 0);
+		break;
+	case FILE_PRIVATE:
+	case FILE_SHARED:
+		if (backing == FILE_PRIVATE)
+			*flags = MAP_PRIVATE;
+		/* A file of the filesystem the test runs from. */
+		fd = mkstemp(name);
+		if (fd >= 0)
+			unlink(name);
+		break;
+	}
+	return fd;
+}
+
 FIXTURE(pt)
 {
 	char *p;
@@ -168,29 +200,12 @@ FIXTURE_VARIANT_ADD(pt, file_private_cow) { .backing = FILE_PRIVATE };
 
 FIXTURE_SETUP(pt)
 {
-	char name[] = "pt_reclaim.XXXXXX";
-	int flags = MAP_SHARED;
+	int flags;
 
+	self->fd = -1;
 	if (!pt_reclaim_present(_metadata))
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
-	self->fd = -1;
-	switch (variant->backing) {
-	case ANON:
-		flags = MAP_PRIVATE | MAP_ANONYMOUS;
-		break;
-	case SHMEM:
-		self->fd = memfd_create("pt_reclaim", 0);
-		break;
-	case FILE_PRIVATE:
-	case FILE_SHARED:
-		if (variant->backing == FILE_PRIVATE)
-			flags = MAP_PRIVATE;
-		/* A file of the filesystem the test runs from. */
-		self->fd = mkstemp(name);
-		if (self->fd >= 0)
-			unlink(name);
-		break;
-	}
+	self->fd = open_backing(variant->backing, &flags);
 	if (variant->backing != ANON) {
 		ASSERT_GE(self->fd, 0) TH_LOG("file: %s", strerror(errno));
 		ASSERT_EQ(ftruncate(self->fd, NR_TABLES * span), 0);
@@ -266,6 +281,166 @@ TEST_F(pt, partial_tables_at_both_ends_kept)
 	ASSERT_EQ(reclaim(self->p + page_size, NR_TABLES * span - 2 * page_size), 0);
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, NR_TABLES - 2);
 	EXPECT_EQ(pte0 - vmpte_kb(), (NR_TABLES - 2) * table_kb());
+}
+
+/*
+ * PMD tables: once the PTE tables under it are gone, a PMD table whose
+ * whole span is inside the range and inside one VMA goes too. The fixture
+ * maps one PMD table span (pud_span), aligned, and lets the tables above
+ * it appear and its own go once, so that VmPTE can be compared exactly.
+ */
+static unsigned long pud_span;	/* PUD_SIZE: what one PMD table maps */
+static long pmd_kb;		/* a PMD table in VmPTE */
+
+FIXTURE(pmd)
+{
+	char *p;
+	int fd;
+	long pte0;	/* VmPTE with the span mapped and no table under it */
+	long pmd_freed0;
+};
+
+FIXTURE_VARIANT(pmd)
+{
+	enum backing backing;
+};
+
+FIXTURE_VARIANT_ADD(pmd, anon) { .backing = ANON };
+FIXTURE_VARIANT_ADD(pmd, shmem) { .backing = SHMEM };
+FIXTURE_VARIANT_ADD(pmd, file_shared) { .backing = FILE_SHARED };
+FIXTURE_VARIANT_ADD(pmd, file_private_cow) { .backing = FILE_PRIVATE };
+
+FIXTURE_SETUP(pmd)
+{
+	int flags;
+	char *p;
+
+	self->p = NULL;
+	self->fd = -1;
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
+	if (!pud_span)
+		SKIP(return, "cannot tell the span of a PMD table from VmPTE");
+	self->fd = open_backing(variant->backing, &flags);
+	if (variant->backing != ANON) {
+		ASSERT_GE(self->fd, 0) TH_LOG("file: %s", strerror(errno));
+		ASSERT_EQ(ftruncate(self->fd, pud_span), 0);
+	}
+	p = mmap_aligned(pud_span, pud_span);
+	ASSERT_NE(p, MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
+	self->p = mmap(p, pud_span, PROT_READ | PROT_WRITE, flags | MAP_FIXED,
+		       self->fd, 0);
+	ASSERT_NE(self->p, MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
+	madvise(self->p, pud_span, MADV_NOHUGEPAGE);
+
+	/* The upper tables appear; the PMD table and its PTE table go. */
+	touch(self->p, 1, 0);
+	ASSERT_EQ(madvise(self->p, pud_span, MADV_DONTNEED), 0);
+	ASSERT_EQ(reclaim(self->p, pud_span), 0);
+	self->pte0 = vmpte_kb();
+	/* Now NR_TABLES PTE tables and the PMD table. */
+	touch(self->p, NR_TABLES, 1);
+	ASSERT_EQ(vmpte_kb() - self->pte0, NR_TABLES * table_kb() + pmd_kb)
+		TH_LOG("the PMD table was not freed in the setup");
+	self->pmd_freed0 = vmstat_read("pt_reclaim_pmd_freed");
+	ASSERT_GE(self->pmd_freed0, 0)
+		TH_LOG("no pt_reclaim_pmd_freed in /proc/vmstat");
+}
+
+FIXTURE_TEARDOWN(pmd)
+{
+	if (self->p && self->p != MAP_FAILED)
+		munmap(self->p, pud_span);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* How many PMD tables were freed since the setup. */
+static long pmd_freed(long since)
+{
+	return vmstat_read("pt_reclaim_pmd_freed") - since;
+}
+
+/* Everything given back: the PTE tables and then the PMD table go. */
+TEST_F(pmd, empty_pmd_table_freed)
+{
+	bool shared = variant->backing == SHMEM ||
+		      variant->backing == FILE_SHARED;
+	long freed0 = vmstat_read("pt_reclaim_freed");
+	int bad;
+
+	ASSERT_EQ(madvise(self->p, pud_span, MADV_DONTNEED), 0);
+	ASSERT_EQ(reclaim(self->p, pud_span), 0);
+	EXPECT_EQ(vmpte_kb(), self->pte0);
+	EXPECT_EQ(pmd_freed(self->pmd_freed0), 1);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, NR_TABLES);
+
+	/* New faults build new tables; shared data lived on in the cache. */
+	bad = check(self->p, NR_TABLES, 1, !shared);
+	EXPECT_EQ(bad, -1) TH_LOG("wrong data in table %d after reclaim", bad);
+	touch(self->p, NR_TABLES, 2);
+	EXPECT_EQ(check(self->p, NR_TABLES, 2, false), -1);
+	EXPECT_EQ(vmpte_kb() - self->pte0, NR_TABLES * table_kb() + pmd_kb);
+}
+
+/* One page still mapped: its PTE table and the PMD table stay. */
+TEST_F(pmd, one_page_keeps_pmd_table)
+{
+	ASSERT_EQ(madvise(self->p + span, pud_span - span, MADV_DONTNEED), 0);
+	ASSERT_EQ(reclaim(self->p, pud_span), 0);
+	EXPECT_EQ(vmpte_kb() - self->pte0, table_kb() + pmd_kb);
+	EXPECT_EQ(pmd_freed(self->pmd_freed0), 0);
+	EXPECT_EQ(check(self->p, 1, 1, false), -1);
+}
+
+/* A range one page short of the span frees the PTE tables only. */
+TEST_F(pmd, partial_range_keeps_pmd_table)
+{
+	ASSERT_EQ(madvise(self->p, pud_span, MADV_DONTNEED), 0);
+	ASSERT_EQ(reclaim(self->p + page_size, pud_span - page_size), 0);
+	/* The first PTE table is only partly inside the range. */
+	EXPECT_EQ(vmpte_kb() - self->pte0, table_kb() + pmd_kb);
+	EXPECT_EQ(pmd_freed(self->pmd_freed0), 0);
+	ASSERT_EQ(reclaim(self->p, pud_span - page_size), 0);
+	EXPECT_EQ(vmpte_kb() - self->pte0, pmd_kb);
+	EXPECT_EQ(pmd_freed(self->pmd_freed0), 0);
+	ASSERT_EQ(reclaim(self->p, pud_span), 0);
+	EXPECT_EQ(vmpte_kb(), self->pte0);
+	EXPECT_EQ(pmd_freed(self->pmd_freed0), 1);
+}
+
+/*
+ * Two VMAs under one PMD table: the PTE tables go, the PMD table stays
+ * (freeing it takes the locks of one VMA). Merged again, it goes.
+ */
+TEST_F(pmd, two_vmas_keep_pmd_table)
+{
+	char *half = self->p + pud_span / 2;
+
+	ASSERT_EQ(madvise(self->p, pud_span, MADV_DONTNEED), 0);
+	ASSERT_EQ(mprotect(half, pud_span / 2, PROT_READ), 0);
+	ASSERT_EQ(reclaim(self->p, pud_span), 0);
+	EXPECT_EQ(vmpte_kb() - self->pte0, pmd_kb);
+	EXPECT_EQ(pmd_freed(self->pmd_freed0), 0);
+	ASSERT_EQ(mprotect(half, pud_span / 2, PROT_READ | PROT_WRITE), 0);
+	ASSERT_EQ(reclaim(self->p, pud_span), 0);
+	EXPECT_EQ(vmpte_kb(), self->pte0);
+	EXPECT_EQ(pmd_freed(self->pmd_freed0), 1);
+}
+
+/* A fault right after the PMD table went builds it again. */
+TEST_F(pmd, fault_after_pmd_reclaim)
+{
+	ASSERT_EQ(madvise(self->p, pud_span, MADV_DONTNEED), 0);
+	ASSERT_EQ(reclaim(self->p, pud_span), 0);
+	ASSERT_EQ(vmpte_kb(), self->pte0);
+	self->p[pud_span - 1] = 7;
+	EXPECT_EQ(vmpte_kb() - self->pte0, table_kb() + pmd_kb);
+	EXPECT_EQ(self->p[pud_span - 1], 7);
+	/* And a reclaim of a range holding a page keeps everything. */
+	ASSERT_EQ(reclaim(self->p, pud_span), 0);
+	EXPECT_EQ(vmpte_kb() - self->pte0, table_kb() + pmd_kb);
+	EXPECT_EQ(pmd_freed(self->pmd_freed0), 1);
 }
 
 /* The zero page and MADV_FREE'd pages are entries: their tables stay. */
@@ -949,6 +1124,8 @@ static void __attribute__((constructor)) init_sizes(void)
 		fprintf(stderr, "pt_reclaim: cannot tell the PTE table span from VmPTE\n");
 		exit(KSFT_FAIL);
 	}
+	/* 0 (the PMD tests skip) where the layout is none it knows. */
+	pud_span = pmd_table_span(span, &pmd_kb);
 }
 
 TEST_HARNESS_MAIN

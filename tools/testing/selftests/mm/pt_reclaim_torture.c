@@ -13,7 +13,10 @@
  * them, UFFDIO_MOVE and uffd-wp markers (a marker must outlive a reclaim).
  * Meanwhile reclaimer threads call MADV_PT_RECLAIM over random parts of the
  * whole region, and another process does the same through
- * process_madvise(). Every page is verified against its shadow; every
+ * process_madvise(). A PMD table worker writes a few pages spread over a
+ * whole PMD table span (one anonymous, one shmem), verifies them, empties
+ * the span and starts over, while the reclaimers also free its PTE and
+ * PMD tables. Every page is verified against its shadow; every
  * mismatch is printed with its address (a run of bad pages as one line,
  * at most -m lines per worker; the count is always exact).
  *
@@ -22,7 +25,7 @@
  * threads is not. The run ends after --seconds or --ops operations per
  * worker. It fails on any mismatch, on an operation failing in a way it
  * must not, or when no table was reclaimed (pt_reclaim_freed in
- * /proc/vmstat did not move).
+ * /proc/vmstat did not move), nor any PMD table (pt_reclaim_pmd_freed).
  *
  * usage: pt_reclaim_torture [-s SECONDS] [-n OPS] [-w WORKERS]
  *                           [-r RECLAIMERS] [-S SEED] [-m LINES] [-v]
@@ -118,6 +121,12 @@ static atomic_ulong reclaim_calls;
 static int uffd = -1;
 static bool have_move, have_wp, have_thp;
 static int pagemap_fd = -1;
+
+/* The PMD table worker's areas, of one PMD table span each (pud_span). */
+#define PMD_PAGES 8
+static unsigned long pud_span;
+static char *pmd_area[2];	/* anonymous, shmem */
+static unsigned long pmd_rounds, pmd_mismatches, pmd_failures;
 
 /* xorshift64*: small, and the same sequence on every arch. */
 static uint64_t rnd(uint64_t *s)
@@ -711,7 +720,9 @@ static void *reclaimer_main(void *arg)
 		unsigned long a = rnd(&rng) % nr_pages;
 		unsigned long n = 1 + rnd(&rng) % (nr_pages - a);
 
-		switch (rnd(&rng) % 3) {
+		char *p = NULL;
+
+		switch (rnd(&rng) % 4) {
 		case 0:
 			a = 0;
 			n = nr_pages;
@@ -720,14 +731,126 @@ static void *reclaimer_main(void *arg)
 			a = slot_of_page(a);
 			n = pages_per_span;
 			break;
+		case 3:
+			/* A whole PMD table span of the PMD table worker. */
+			p = pmd_area[rnd(&rng) & 1];
+			break;
 		}
-		if (madvise(page_addr(a), n * page_size, MADV_PT_RECLAIM) &&
-		    errno != ENOMEM && !failed++)
+		if (p) {
+			if (madvise(p, pud_span, MADV_PT_RECLAIM) && !failed++)
+				report(NULL, "FAIL: reclaimer: MADV_PT_RECLAIM of %p: %s\n",
+				       p, strerror(errno));
+		} else if (madvise(page_addr(a), n * page_size, MADV_PT_RECLAIM) &&
+			   errno != ENOMEM && !failed++) {
 			report(NULL, "FAIL: reclaimer: MADV_PT_RECLAIM: %s\n",
 			       strerror(errno));
+		}
 		atomic_fetch_add(&reclaim_calls, 1);
 	}
 	return (void *)(uintptr_t)failed;
+}
+
+/* Do the PMD worker's pages hold what they must (0: zero)? */
+static void pmd_verify(char *p, const unsigned long *off, const char *val,
+		       int k, const char *when)
+{
+	int i;
+
+	for (i = 0; i < k; i++) {
+		if (p[off[i]] == val[i])
+			continue;
+		if (pmd_mismatches++ < max_reports || !max_reports)
+			report(NULL, "MISMATCH at %p (PMD worker, %s): %d, want %d\n",
+			       p + off[i], when, p[off[i]], val[i]);
+	}
+}
+
+static void pmd_fail(const char *what, char *p)
+{
+	if (!pmd_failures++)
+		report(NULL, "FAIL: PMD worker: %s of %p: %s\n", what, p,
+		       strerror(errno));
+}
+
+/*
+ * Rounds over the two areas in turn: write a page in each of PMD_PAGES
+ * PTE tables spread over the span (the first fault builds the PMD table),
+ * verify, empty the span (shmem: MADV_DONTNEED, verify that the data came
+ * back from the page cache, then MADV_REMOVE), verify zeros (which maps
+ * the zero page), empty it again and sometimes reclaim it itself.
+ * Meanwhile the reclaimers free the tables: a PMD table freed while an
+ * entry was being put under it loses that entry, and the next verify
+ * finds zero.
+ */
+static void *pmd_worker_main(void *arg)
+{
+	uint64_t rng = seed ^ 0x2545f4914f6cdd1dULL;
+	unsigned long tables = pud_span / span, off[PMD_PAGES];
+	char val[PMD_PAGES], zero[PMD_PAGES] = {};
+	int a = 0, i;
+
+	while (!atomic_load(&stop)) {
+		char *p = pmd_area[a];
+
+		for (i = 0; i < PMD_PAGES; i++) {
+			unsigned long t = i * (tables / PMD_PAGES) +
+					  rnd(&rng) % (tables / PMD_PAGES);
+
+			off[i] = t * span + rnd(&rng) % pages_per_span * page_size;
+			val[i] = 1 + rnd(&rng) % 255;
+			p[off[i]] = val[i];
+		}
+		sched_yield();
+		pmd_verify(p, off, val, PMD_PAGES, "after write");
+		if (madvise(p, pud_span, MADV_DONTNEED))
+			pmd_fail("MADV_DONTNEED", p);
+		if (a) {
+			sched_yield();
+			pmd_verify(p, off, val, PMD_PAGES, "shmem after DONTNEED");
+			if (madvise(p, pud_span, MADV_REMOVE))
+				pmd_fail("MADV_REMOVE", p);
+		}
+		pmd_verify(p, off, zero, PMD_PAGES, "after emptying");
+		if (madvise(p, pud_span, MADV_DONTNEED))
+			pmd_fail("MADV_DONTNEED", p);
+		if (!(rnd(&rng) % 4) && madvise(p, pud_span, MADV_PT_RECLAIM))
+			pmd_fail("MADV_PT_RECLAIM", p);
+		pmd_rounds++;
+		a ^= 1;
+	}
+	return NULL;
+}
+
+/* The PMD worker's areas: one PMD table span each, aligned; or none. */
+static void setup_pmd_areas(void)
+{
+	long kb;
+	int fd;
+	char *p;
+
+	pud_span = pmd_table_span(span, &kb);
+	if (!pud_span) {
+		ksft_print_msg("cannot tell the PMD table span from VmPTE: no PMD table worker\n");
+		return;
+	}
+	p = mmap_aligned(pud_span, pud_span);
+	fd = memfd_create("pt_reclaim_torture", 0);
+	if (p == MAP_FAILED || fd < 0 || ftruncate(fd, pud_span))
+		ksft_exit_fail_msg("PMD areas: %s\n", strerror(errno));
+	madvise(p, pud_span, MADV_NOHUGEPAGE);
+	pmd_area[0] = p;
+	p = mmap_aligned(pud_span, pud_span);
+	if (p == MAP_FAILED)
+		ksft_exit_fail_msg("PMD areas: %s\n", strerror(errno));
+	p = mmap(p, pud_span, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 fd, 0);
+	if (p == MAP_FAILED)
+		ksft_exit_fail_msg("PMD areas: %s\n", strerror(errno));
+	close(fd);
+	madvise(p, pud_span, MADV_NOHUGEPAGE);
+	pmd_area[1] = p;
+	ksft_print_msg("PMD table worker: %lu MB areas at %p (anonymous), %p (shmem)\n",
+		       pud_span >> 20, pmd_area[0], pmd_area[1]);
 }
 
 /* The remote reclaimer's mailbox, in a shared page. */
@@ -810,8 +933,8 @@ int main(int argc, char **argv)
 {
 	unsigned long total[NR_OPS] = {}, declined[NR_OPS] = {};
 	unsigned long mismatches = 0, failures = 0, calls;
-	long freed0, freed1, scanned0, scanned1;
-	pthread_t reclaimers[16];
+	long freed0, freed1, scanned0, scanned1, pmd_freed0, pmd_freed1;
+	pthread_t reclaimers[16], pmd_worker;
 	struct remote *remote;
 	pid_t remote_pid;
 	bool reclaimer_failed = false;
@@ -851,7 +974,7 @@ int main(int argc, char **argv)
 		print_help(argv[0]);
 
 	ksft_print_header();
-	ksft_set_plan(4);
+	ksft_set_plan(5);
 	page_size = sysconf(_SC_PAGESIZE);
 	span = pte_table_span();
 	if (!span)
@@ -888,6 +1011,7 @@ int main(int argc, char **argv)
 	if (r == MAP_FAILED)
 		ksft_exit_fail_msg("mmap region: %s\n", strerror(errno));
 	region = (char *)(((uintptr_t)r + span - 1) & ~(span - 1));
+	setup_pmd_areas();
 	setup_uffd();
 	ksft_print_msg("seed %llu, %d workers, %d reclaimers, %lu slots of %lu kB at %p, %us\n",
 		       (unsigned long long)seed, nr_workers, nr_reclaimers,
@@ -911,6 +1035,7 @@ int main(int argc, char **argv)
 	remote->len = nr_pages * page_size;
 	freed0 = vmstat_read("pt_reclaim_freed");
 	scanned0 = vmstat_read("pt_reclaim_scanned");
+	pmd_freed0 = vmstat_read("pt_reclaim_pmd_freed");
 	atomic_store(&remote->state, 1);
 	fflush(stdout);
 	for (i = 0; i < nr_reclaimers; i++)
@@ -921,6 +1046,8 @@ int main(int argc, char **argv)
 		if (pthread_create(&workers[i].thread, NULL, worker_main,
 				   &workers[i]))
 			ksft_exit_fail_msg("pthread_create failed\n");
+	if (pud_span && pthread_create(&pmd_worker, NULL, pmd_worker_main, NULL))
+		ksft_exit_fail_msg("pthread_create failed\n");
 
 	if (max_ops == ~0UL) {
 		sleep(seconds);
@@ -935,10 +1062,15 @@ int main(int argc, char **argv)
 		pthread_join(reclaimers[i], &ret);
 		reclaimer_failed |= !!ret;
 	}
+	if (pud_span)
+		pthread_join(pmd_worker, NULL);
 	atomic_store(&remote->state, 2);
 	waitpid(remote_pid, &status, 0);
 	freed1 = vmstat_read("pt_reclaim_freed");
 	scanned1 = vmstat_read("pt_reclaim_scanned");
+	pmd_freed1 = vmstat_read("pt_reclaim_pmd_freed");
+	mismatches += pmd_mismatches;
+	failures += pmd_failures;
 
 	for (i = 0; i < nr_workers; i++) {
 		struct worker *w = &workers[i];
@@ -964,6 +1096,10 @@ int main(int argc, char **argv)
 	ksft_print_msg("reclaimer calls %lu, process_madvise %lu, tables scanned %ld, freed %ld\n",
 		       calls, remote->calls, scanned1 - scanned0,
 		       freed1 - freed0);
+	if (pud_span)
+		ksft_print_msg("PMD worker: %lu rounds, %lu mismatches, %ld PMD tables freed\n",
+			       pmd_rounds, pmd_mismatches,
+			       pmd_freed1 - pmd_freed0);
 
 	ksft_test_result(!mismatches, "data intact (%lu mismatches)\n",
 			 mismatches);
@@ -979,5 +1115,12 @@ int main(int argc, char **argv)
 	ksft_test_result(freed0 >= 0 && freed1 > freed0,
 			 "tables reclaimed during the run (%ld)\n",
 			 freed1 - freed0);
+	if (!pud_span)
+		ksft_test_result_skip("PMD tables reclaimed: the PMD table span is unknown\n");
+	else
+		ksft_test_result(pmd_freed0 >= 0 && pmd_freed1 > pmd_freed0 &&
+				 pmd_rounds > 0,
+				 "PMD tables reclaimed during the run (%ld in %lu rounds)\n",
+				 pmd_freed1 - pmd_freed0, pmd_rounds);
 	ksft_finished();
 }
