@@ -146,6 +146,8 @@ strip() {
 			}
 			if (line[s - 1] == "" && s > 1 && line[e + 1] == "" && e < NR)
 				gone[e + 1] = 1
+			else if (line[s - 1] == "" && s > 1 && line[e + 1] ~ /^#(else|endif)/)
+				gone[s - 1] = 1
 		}
 		for (j = 1; j <= NR; j++)
 			if (!gone[j])

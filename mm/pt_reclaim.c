@@ -73,6 +73,7 @@
 #include <linux/pgtable.h>
 #include <linux/rmap.h>
 #include <linux/sched/signal.h>
+#include <linux/sysctl.h>
 #include <linux/vmstat.h>
 #include <asm/tlb.h>
 #include <asm/tlbflush.h>
@@ -429,6 +430,63 @@ int madvise_pt_reclaim(struct mm_struct *mm, unsigned long start,
 	return hole ? -ENOMEM : 0;
 }
 
+/* MADV_DONTNEED: the PTE tables a zap emptied, freed before it returns. */
+
+static int sysctl_pt_reclaim_dontneed __read_mostly =
+	IS_ENABLED(CONFIG_MADV_PT_RECLAIM_DONTNEED);
+
+/**
+ * pt_reclaim_after_dontneed - free the PTE tables MADV_DONTNEED emptied
+ * @vma: the VMA whose range was zapped
+ * @start: start of the zapped range
+ * @end: end of the zapped range
+ *
+ * When vm.pt_reclaim_dontneed is set, frees the PTE tables whose whole
+ * span lies inside [@start, @end) and that hold only none entries, as
+ * madvise(MADV_PT_RECLAIM) over the range would: the same lockless scan,
+ * then for each table that looks empty the same locked step, flush and
+ * deferred free. It runs after the zap has flushed the TLB and freed the
+ * pages; tables that got an entry meanwhile stay. PMD tables are left
+ * alone here: freeing one takes the mmap lock for write.
+ *
+ * Context: Process context; the caller holds the mmap lock in read mode.
+ */
+void pt_reclaim_after_dontneed(struct vm_area_struct *vma,
+			       unsigned long start, unsigned long end)
+{
+	struct pt_reclaim_walk walk = { .mm = vma->vm_mm };
+
+	if (!READ_ONCE(sysctl_pt_reclaim_dontneed) || !pt_reclaim_vma_ok(vma))
+		return;
+	mmap_assert_locked(vma->vm_mm);
+	/* A fatal signal (-EINTR) ends the walk early; the zap is done. */
+	pt_reclaim_span(&walk, start, end);
+	count_vm_events(PT_RECLAIM_SCANNED, walk.scanned);
+	count_vm_events(PT_RECLAIM_FREED, walk.freed);
+	count_vm_events(PT_RECLAIM_DONTNEED_FREED, walk.freed);
+}
+
+#ifdef CONFIG_SYSCTL
+static struct ctl_table pt_reclaim_sysctls[] = {
+	{
+		.procname	= "pt_reclaim_dontneed",
+		.data		= &sysctl_pt_reclaim_dontneed,
+		.maxlen		= sizeof(sysctl_pt_reclaim_dontneed),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_ONE,
+	},
+};
+
+static int __init pt_reclaim_sysctl_init(void)
+{
+	register_sysctl_init("vm", pt_reclaim_sysctls);
+	return 0;
+}
+subsys_initcall(pt_reclaim_sysctl_init);
+#endif /* CONFIG_SYSCTL */
+
 /* Upper level: PMD tables left empty once their PTE tables are gone. */
 
 /*
@@ -463,23 +521,6 @@ int madvise_pt_reclaim(struct mm_struct *mm, unsigned long start,
  * looks empty.
  */
 
-/* The pud that maps @addr, or NULL when a level above it is missing. */
-static pud_t *pt_reclaim_pud(struct mm_struct *mm, unsigned long addr)
-{
-	pgd_t *pgd = pgd_offset(mm, addr);
-	pgd_t pgdval = pgdp_get(pgd);
-	p4d_t *p4d;
-	p4d_t p4dval;
-
-	if (pgd_none(pgdval) || pgd_bad(pgdval))
-		return NULL;
-	p4d = p4d_offset(pgd, addr);
-	p4dval = p4dp_get(p4d);
-	if (p4d_none(p4dval) || p4d_bad(p4dval))
-		return NULL;
-	return pud_offset(p4d, addr);
-}
-
 /* Does the pud hold a PMD table (not none, a leaf or bad)? */
 static bool pud_is_table(pud_t pudval)
 {
@@ -498,25 +539,72 @@ static bool pmd_table_empty(pmd_t *pmd)
 }
 
 /*
- * Is the PMD table that maps [@addr, @addr + PUD_SIZE) a candidate: is the
- * span inside one eligible VMA, and does the table look empty? Returns that
- * VMA, or NULL. Under the mmap lock (either mode): the table cannot go.
+ * The first PMD table of [@addr, @end) (both PUD-aligned) that looks
+ * empty: its address, with its pud in *@pudp; or @end. Upper levels that
+ * are none are skipped whole, as in pt_reclaim_range(): a sparse range
+ * costs what its populated upper tables cost, not its size.
  */
-static struct vm_area_struct *pt_reclaim_pmd_candidate(struct mm_struct *mm,
-						       unsigned long addr,
-						       pud_t **pudp)
+static unsigned long pt_reclaim_pmd_scan(struct mm_struct *mm,
+					 unsigned long addr, unsigned long end,
+					 pud_t **pudp)
 {
-	struct vm_area_struct *vma = vma_lookup(mm, addr);
+	unsigned long next;
+	pgd_t *pgd;
+	p4d_t *p4d;
 	pud_t *pud;
 
-	if (!vma || !pt_reclaim_vma_ok(vma) || vma->vm_end - addr < PUD_SIZE)
-		return NULL;
-	pud = pt_reclaim_pud(mm, addr);
-	if (!pud || !pud_is_table(pudp_get(pud)) ||
-	    !pmd_table_empty(pmd_offset(pud, addr)))
-		return NULL;
-	*pudp = pud;
-	return vma;
+	while (addr < end) {
+		pgd = pgd_offset(mm, addr);
+		next = pgd_addr_end(addr, end);
+		if (pgd_none(pgdp_get(pgd)) || pgd_bad(pgdp_get(pgd)))
+			goto skip;
+		p4d = p4d_offset(pgd, addr);
+		next = p4d_addr_end(addr, end);
+		if (p4d_none(p4dp_get(p4d)) || p4d_bad(p4dp_get(p4d)))
+			goto skip;
+		pud = pud_offset(p4d, addr);
+		next = addr + PUD_SIZE;
+		if (pud_is_table(pudp_get(pud)) &&
+		    pmd_table_empty(pmd_offset(pud, addr))) {
+			*pudp = pud;
+			return addr;
+		}
+skip:
+		addr = next;
+		cond_resched();
+	}
+	return end;
+}
+
+/*
+ * The first candidate at or after @addr (PUD-aligned) and below @end: a
+ * PMD table whose span lies inside one eligible VMA and that looks empty.
+ * Returns its address, with the VMA in *@vmap and its pud in *@pudp; or
+ * @end. Under the mmap lock (either mode): the tables cannot go.
+ */
+static unsigned long pt_reclaim_pmd_next(struct mm_struct *mm,
+					 unsigned long addr, unsigned long end,
+					 struct vm_area_struct **vmap,
+					 pud_t **pudp)
+{
+	VMA_ITERATOR(vmi, mm, addr);
+	struct vm_area_struct *vma;
+	unsigned long a, e;
+
+	for_each_vma_range(vmi, vma, end) {
+		if (!pt_reclaim_vma_ok(vma))
+			continue;
+		a = ALIGN(max(addr, vma->vm_start), PUD_SIZE);
+		e = ALIGN_DOWN(min(end, vma->vm_end), PUD_SIZE);
+		if (a >= e)
+			continue;
+		a = pt_reclaim_pmd_scan(mm, a, e, pudp);
+		if (a < e) {
+			*vmap = vma;
+			return a;
+		}
+	}
+	return end;
 }
 
 /*
@@ -588,7 +676,7 @@ static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk,
 	struct mm_struct *mm = walk->mm;
 	struct vm_area_struct *vma;
 	struct mmu_gather tlb;
-	unsigned long addr, first = 0;
+	unsigned long addr;
 	int err = 0;
 	pud_t *pud;
 
@@ -597,10 +685,8 @@ static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk,
 		return 0;
 	start = ALIGN(start, PUD_SIZE);
 	end = ALIGN_DOWN(end, PUD_SIZE);
-	for (addr = start; addr < end && !first; addr += PUD_SIZE)
-		if (pt_reclaim_pmd_candidate(mm, addr, &pud))
-			first = addr;
-	if (!first)
+	addr = pt_reclaim_pmd_next(mm, start, end, &vma, &pud);
+	if (addr >= end)
 		return 0;
 
 	mmap_read_unlock(mm);
@@ -609,19 +695,23 @@ static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk,
 		return -EINTR;
 	}
 	/*
-	 * The VMAs may have changed meanwhile: each candidate is looked up
+	 * The VMAs may have changed meanwhile: the candidates are looked up
 	 * again. One gather for all: one flush, then the tables are freed.
 	 */
 	tlb_gather_mmu(&tlb, mm);
-	for (addr = first; addr < end; addr += PUD_SIZE) {
+	for (;;) {
+		addr = pt_reclaim_pmd_next(mm, addr, end, &vma, &pud);
+		if (addr >= end)
+			break;
 		if (fatal_signal_pending(current)) {
 			err = -EINTR;
 			break;
 		}
-		vma = pt_reclaim_pmd_candidate(mm, addr, &pud);
-		if (vma && pt_reclaim_pmd_table(&tlb, vma, pud, addr))
+		if (pt_reclaim_pmd_table(&tlb, vma, pud, addr))
 			walk->pmd_freed++;
-		cond_resched();
+		addr += PUD_SIZE;
+		if (addr >= end)
+			break;
 	}
 	tlb_finish_mmu(&tlb);
 	mmap_write_downgrade(mm);

@@ -39,6 +39,8 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include "dontneed.h"
+
 #ifndef MADV_PT_RECLAIM
 #define MADV_PT_RECLAIM 26
 #endif
@@ -139,6 +141,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "e2e-workload: --gib must be at least 1\n");
 		return 2;
 	}
+	/* The steps measure MADV_DONTNEED and MADV_PT_RECLAIM apart. */
+	if (dontneed_keeps_tables())
+		die("vm.pt_reclaim_dontneed=0");
 	len = gib << 30;
 
 	tty = open(tty_path, O_RDONLY | O_NOCTTY);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "dontneed.h"
 
 #define AREA		(1UL << 30)
 #define TOUCH_STEP	(512UL << 10)
@@ -391,6 +392,9 @@ int main(int argc, char **argv)
 		ksft_exit_fail_msg("%s: %s\n", tool, strerror(errno));
 	if (geteuid())
 		ksft_exit_skip("needs root\n");
+	/* The bloaters need MADV_DONTNEED to leave their tables. */
+	if (dontneed_keeps_tables())
+		ksft_exit_fail_msg("vm.pt_reclaim_dontneed=0: %s\n", strerror(errno));
 	test_pids();
 	test_dry_run();
 	test_gone();

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "dontneed.h"
+
 #ifndef MADV_PT_RECLAIM
 #define MADV_PT_RECLAIM 26
 #endif
@@ -85,6 +87,11 @@ int main(void)
 	unsigned long off;
 	char *r, *p;
 
+	if (dontneed_keeps_tables()) {
+		perror("vm.pt_reclaim_dontneed=0");
+		return 1;
+	}
+	printf("vm.pt_reclaim_dontneed=0: MADV_DONTNEED keeps its tables (with 1 it frees them itself)\n");
 	before = vmpte("fresh process:");
 	/* One PMD table span, aligned: reserve twice that, keep the middle. */
 	r = mmap(NULL, 2 * PMD_SPAN, PROT_READ | PROT_WRITE,

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -441,6 +442,197 @@ TEST_F(pmd, fault_after_pmd_reclaim)
 	ASSERT_EQ(reclaim(self->p, pud_span), 0);
 	EXPECT_EQ(vmpte_kb() - self->pte0, table_kb() + pmd_kb);
 	EXPECT_EQ(pmd_freed(self->pmd_freed0), 1);
+}
+
+/*
+ * vm.pt_reclaim_dontneed=1: MADV_DONTNEED frees the tables it empties
+ * itself, and only those wholly inside its range. Returns false (the test
+ * skips, or fails when PT_RECLAIM_REQUIRED=1) without the sysctl.
+ */
+static bool dontneed_on(struct __test_metadata *_metadata)
+{
+	const char *req = getenv("PT_RECLAIM_REQUIRED");
+
+	if (pt_reclaim_dontneed(1) >= 0)
+		return true;
+	ASSERT_FALSE(req && !strcmp(req, "1")) {
+		TH_LOG("no vm.pt_reclaim_dontneed, but MADV_PT_RECLAIM required");
+	}
+	return false;
+}
+
+TEST_F(pt, dontneed_frees_tables)
+{
+	bool shared = variant->backing == SHMEM ||
+		      variant->backing == FILE_SHARED;
+	long pte0, freed0, dfreed0;
+	int bad;
+
+	if (!dontneed_on(_metadata))
+		SKIP(return, "no vm.pt_reclaim_dontneed");
+	touch(self->p, NR_TABLES, 0);
+	pte0 = vmpte_kb();
+	freed0 = vmstat_read("pt_reclaim_freed");
+	dfreed0 = vmstat_read("pt_reclaim_dontneed_freed");
+	ASSERT_GE(dfreed0, 0) TH_LOG("no pt_reclaim_dontneed_freed in /proc/vmstat");
+	ASSERT_EQ(madvise(self->p, NR_TABLES * span, MADV_DONTNEED), 0);
+	pt_reclaim_dontneed(0);
+	EXPECT_EQ(pte0 - vmpte_kb(), NR_TABLES * table_kb());
+	EXPECT_EQ(vmstat_read("pt_reclaim_dontneed_freed") - dfreed0, NR_TABLES);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, NR_TABLES);
+	bad = check(self->p, NR_TABLES, 0, !shared);
+	EXPECT_EQ(bad, -1) TH_LOG("wrong data in table %d after DONTNEED", bad);
+	touch(self->p, NR_TABLES, 1);
+	EXPECT_EQ(check(self->p, NR_TABLES, 1, false), -1);
+	EXPECT_EQ(vmpte_kb(), pte0);
+}
+
+/* Switched off, MADV_DONTNEED keeps the tables (what the other tests use). */
+TEST_F(pt, dontneed_switched_off_keeps_tables)
+{
+	long pte0, freed0;
+
+	if (!dontneed_on(_metadata))
+		SKIP(return, "no vm.pt_reclaim_dontneed");
+	pt_reclaim_dontneed(0);
+	touch(self->p, NR_TABLES, 0);
+	pte0 = vmpte_kb();
+	freed0 = vmstat_read("pt_reclaim_freed");
+	ASSERT_EQ(madvise(self->p, NR_TABLES * span, MADV_DONTNEED), 0);
+	EXPECT_EQ(vmpte_kb(), pte0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
+}
+
+/* A range a page short at both ends: the two tables at its edges stay. */
+TEST_F(pt, dontneed_partial_tables_kept)
+{
+	long pte0, dfreed0;
+
+	if (!dontneed_on(_metadata))
+		SKIP(return, "no vm.pt_reclaim_dontneed");
+	touch(self->p, NR_TABLES, 0);
+	pte0 = vmpte_kb();
+	dfreed0 = vmstat_read("pt_reclaim_dontneed_freed");
+	ASSERT_EQ(madvise(self->p + page_size, NR_TABLES * span - 2 * page_size,
+			  MADV_DONTNEED), 0);
+	pt_reclaim_dontneed(0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_dontneed_freed") - dfreed0,
+		  NR_TABLES - 2);
+	EXPECT_EQ(pte0 - vmpte_kb(), (NR_TABLES - 2) * table_kb());
+}
+
+/*
+ * The kernel's log from now on: /dev/kmsg, read from its end (-1 when it
+ * cannot be read).
+ */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* How many records logged since kmsg_open() contain @what. */
+static int kmsg_count(int fd, const char *what)
+{
+	char rec[8192];
+	ssize_t n;
+	int found = 0;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* records overwritten */
+			continue;
+		if (n <= 0)
+			return found;
+		rec[n] = 0;
+		found += !!strstr(rec, what);
+	}
+}
+
+/*
+ * A thread faults pages into the tables while another DONTNEEDs them: the
+ * reclaim step after each zap must not free a table a fault refilled. A
+ * table freed with a page in it loses the page without its counters going
+ * down: the kernel says "Bad rss-counter state" when the process exits
+ * (and DEBUG_VM warns at once). The race runs in a child; the parent reads
+ * the log. A write is also checked to read back when no DONTNEED ran
+ * around it.
+ */
+struct dn_race {
+	char *p;
+	atomic_uint seq;	/* odd: a DONTNEED is running */
+	atomic_bool stop;
+	unsigned long writes, lost;
+};
+
+static void *dn_writer(void *arg)
+{
+	struct dn_race *r = arg;
+	unsigned int i = 0;
+
+	while (!atomic_load(&r->stop)) {
+		char *b = r->p + (i++ % NR_TABLES) * span + page_size;
+		unsigned int s = atomic_load(&r->seq);
+
+		__atomic_store_n(b, 1, __ATOMIC_RELAXED);
+		r->writes++;
+		if (__atomic_load_n(b, __ATOMIC_RELAXED) != 1 && !(s & 1) &&
+		    atomic_load(&r->seq) == s)
+			r->lost++;
+	}
+	return NULL;
+}
+
+static int dn_race_child(char *p)
+{
+	struct dn_race r = { .p = p };
+	pthread_t t;
+	int i;
+
+	if (pthread_create(&t, NULL, dn_writer, &r))
+		return 2;
+	for (i = 0; i < 2000; i++) {
+		atomic_fetch_add(&r.seq, 1);
+		madvise(p, NR_TABLES * span, MADV_DONTNEED);
+		atomic_fetch_add(&r.seq, 1);
+		sched_yield();
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(t, NULL);
+	if (r.lost)
+		fprintf(stderr, "%lu of %lu writes lost\n", r.lost, r.writes);
+	return r.lost ? 1 : 0;
+}
+
+TEST_F(pt, dontneed_races_faults)
+{
+	long dfreed0 = vmstat_read("pt_reclaim_dontneed_freed");
+	int kmsg, status;
+	pid_t pid;
+
+	if (!dontneed_on(_metadata))
+		SKIP(return, "no vm.pt_reclaim_dontneed");
+	kmsg = kmsg_open();
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(dn_race_child(self->p));
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	pt_reclaim_dontneed(0);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	TH_LOG("%ld tables freed by MADV_DONTNEED",
+	       vmstat_read("pt_reclaim_dontneed_freed") - dfreed0);
+	EXPECT_GT(vmstat_read("pt_reclaim_dontneed_freed"), dfreed0);
+	if (kmsg >= 0) {
+		EXPECT_EQ(kmsg_count(kmsg, "Bad rss-counter"), 0);
+		close(kmsg);
+	} else {
+		TH_LOG("/dev/kmsg: %s: the kernel log is not checked",
+		       strerror(errno));
+	}
 }
 
 /* The zero page and MADV_FREE'd pages are entries: their tables stay. */
@@ -1116,6 +1308,20 @@ TEST(fault_injection_slab)
 	refault_test(_metadata, "failslab", false);
 }
 
+/*
+ * The tests expect MADV_DONTNEED to leave the tables it empties (the case
+ * MADV_PT_RECLAIM is for), so vm.pt_reclaim_dontneed is 0 while they run,
+ * but in the dontneed_* tests; the main process puts it back at exit.
+ */
+static int dontneed_saved = -1;
+static pid_t main_pid;
+
+static void restore_dontneed(void)
+{
+	if (getpid() == main_pid && dontneed_saved >= 0)
+		pt_reclaim_dontneed(dontneed_saved);
+}
+
 static void __attribute__((constructor)) init_sizes(void)
 {
 	page_size = sysconf(_SC_PAGESIZE);
@@ -1126,6 +1332,13 @@ static void __attribute__((constructor)) init_sizes(void)
 	}
 	/* 0 (the PMD tests skip) where the layout is none it knows. */
 	pud_span = pmd_table_span(span, &pmd_kb);
+	main_pid = getpid();
+	dontneed_saved = pt_reclaim_dontneed(0);
+	if (dontneed_saved < 0 && !access("/proc/sys/vm/pt_reclaim_dontneed", F_OK))
+		fprintf(stderr, "pt_reclaim: cannot set vm.pt_reclaim_dontneed to 0: %s\n"
+			"pt_reclaim: tests that expect MADV_DONTNEED to keep tables will fail\n",
+			strerror(errno));
+	atexit(restore_dontneed);
 }
 
 TEST_HARNESS_MAIN

@@ -30,6 +30,13 @@
  *            tables as writing all of it, at a 512th of the faults.
  *  memory    per GiB written and then MADV_DONTNEED'ed: the kB of VmPTE
  *            and of PageTables (/proc/meminfo) MADV_PT_RECLAIM gives back.
+ *  dontneed  MADV_DONTNEED with vm.pt_reclaim_dontneed off and on (then
+ *            it frees the tables it empties), back to back: ns per table
+ *            and their ratio, with one page written per table and with
+ *            every page written.
+ *
+ * All but the last run with vm.pt_reclaim_dontneed at 0, as they measure
+ * the tables MADV_DONTNEED leaves; it is put back at exit.
  *
  * Each case but upstream and memory (which count kB) runs once more
  * first, unprinted: under QEMU TCG the first run of any code also pays
@@ -75,6 +82,7 @@
 
 static unsigned long page_size, span;
 static long table_kb;		/* VmPTE of one PTE table */
+static long pmd_kb;		/* of one PMD table, 0 when unknown */
 static bool have_reclaim, quick;
 static bool warmup;		/* this repetition is not printed */
 static int reps = 5;
@@ -154,10 +162,28 @@ static void empty_tables(char *p, unsigned long n, unsigned long stride)
 			die("MADV_DONTNEED: %s", strerror(errno));
 }
 
-/* MADV_PT_RECLAIM over [p, p + len), which must free @n tables: ns. */
+/*
+ * The kB of VmPTE a MADV_PT_RECLAIM that freed @n PTE tables must have
+ * given back: theirs, and those of the PMD tables it freed after them
+ * (pt_reclaim_pmd_freed since it read @pmd0).
+ */
+static long want_freed_kb(unsigned long n, long pmd0)
+{
+	long pmds = vmstat_read("pt_reclaim_pmd_freed") - pmd0;
+
+	if (pmds && !pmd_kb)
+		die("%ld PMD tables freed, but the size of one is unknown", pmds);
+	return (long)n * table_kb + pmds * pmd_kb;
+}
+
+/*
+ * MADV_PT_RECLAIM over [p, p + len), which must free @n PTE tables (and
+ * the PMD tables left empty): ns.
+ */
 static double timed_reclaim(char *p, unsigned long len, unsigned long n)
 {
 	long before = vmpte_kb(), after;
+	long pmd0 = vmstat_read("pt_reclaim_pmd_freed");
 	double t;
 
 	t = now_ns();
@@ -166,9 +192,9 @@ static double timed_reclaim(char *p, unsigned long len, unsigned long n)
 		    strerror(errno));
 	t = now_ns() - t;
 	after = vmpte_kb();
-	if (before - after != (long)n * table_kb)
-		die("MADV_PT_RECLAIM of %lu MiB freed %ld kB of VmPTE, want %lu tables (%lu kB)",
-		    len >> 20, before - after, n, n * table_kb);
+	if (before - after != want_freed_kb(n, pmd0))
+		die("MADV_PT_RECLAIM of %lu MiB: VmPTE -%ld kB, want -%ld (%lu tables, PMD tables)",
+		    len >> 20, before - after, want_freed_kb(n, pmd0), n);
 	return t;
 }
 
@@ -391,15 +417,18 @@ static void fig_upstream(void)
 	before = vmpte_kb();
 	put("upstream", cas, "vmpte_before_kb", before);
 	if (have_reclaim) {
+		long pmd0 = vmstat_read("pt_reclaim_pmd_freed");
+
 		t = now_ns();
 		if (reclaim(p, len))
 			die("MADV_PT_RECLAIM of %lu GiB: %s", len / GIB,
 			    strerror(errno));
 		t = now_ns() - t;
 		after = vmpte_kb();
-		if (before - after != (long)(chunks * per * table_kb))
-			die("MADV_PT_RECLAIM of %lu GiB freed %ld kB of VmPTE, want %lu",
-			    len / GIB, before - after, chunks * per * table_kb);
+		if (before - after != want_freed_kb(chunks * per, pmd0))
+			die("MADV_PT_RECLAIM of %lu GiB freed %ld kB of VmPTE, want %ld",
+			    len / GIB, before - after,
+			    want_freed_kb(chunks * per, pmd0));
 		put("upstream", cas, "vmpte_after_kb", after);
 		put("upstream", cas, "reclaim_ms", t / 1e6);
 	}
@@ -465,6 +494,68 @@ static void fig_memory(void)
 	}
 }
 
+/*
+ * MADV_DONTNEED of @n tables, @stride apart written, with the sysctl
+ * @on: ns. VmPTE must drop by the @n tables when on, stay when off.
+ */
+static double timed_dontneed(unsigned long n, unsigned long stride, int on)
+{
+	char *p = map_aligned(n * span);
+	long before, freed;
+	double t;
+
+	if (pt_reclaim_dontneed(on) < 0)
+		die("cannot set vm.pt_reclaim_dontneed: %s", strerror(errno));
+	touch(p, n * span / stride, stride);
+	before = vmpte_kb();
+	t = now_ns();
+	if (madvise(p, n * span, MADV_DONTNEED))
+		die("MADV_DONTNEED: %s", strerror(errno));
+	t = now_ns() - t;
+	freed = before - vmpte_kb();
+	if (freed != (on ? (long)n * table_kb : 0))
+		die("DONTNEED of %lu tables, pt_reclaim_dontneed=%d: VmPTE -%ld kB, want -%ld",
+		    n, on, freed, on ? (long)n * table_kb : 0);
+	munmap(p, n * span);
+	return t;
+}
+
+static void fig_dontneed(void)
+{
+	const struct {
+		const char *name;
+		unsigned long n, stride;
+	} cases[] = {
+		{ "one_page_per_table", quick ? 64 : 512, span },
+		{ "every_page", quick ? 4 : 16, page_size },
+	};
+	unsigned int c;
+	double off, on;
+	char cas[48];
+	int r;
+
+	if (pt_reclaim_dontneed(0) < 0) {
+		if (getenv("PT_RECLAIM_REQUIRED") &&
+		    !strcmp(getenv("PT_RECLAIM_REQUIRED"), "1"))
+			die("no vm.pt_reclaim_dontneed, but PT_RECLAIM_REQUIRED=1");
+		printf("# dontneed: no vm.pt_reclaim_dontneed, not measured\n");
+		return;
+	}
+	for (c = 0; c < ARRAY_SIZE(cases); c++) {
+		snprintf(cas, sizeof(cas), "%s,tables=%lu", cases[c].name,
+			 cases[c].n);
+		for (r = -1; r < reps; r++) {
+			warmup = r < 0;
+			off = timed_dontneed(cases[c].n, cases[c].stride, 0);
+			on = timed_dontneed(cases[c].n, cases[c].stride, 1);
+			put("dontneed", cas, "off_ns_per_table", off / cases[c].n);
+			put("dontneed", cas, "on_ns_per_table", on / cases[c].n);
+			put("dontneed", cas, "ratio_on_off", on / off);
+		}
+	}
+	pt_reclaim_dontneed(0);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -477,6 +568,7 @@ static const struct {
 	{ "refault", fig_refault, false },
 	{ "upstream", fig_upstream, false },
 	{ "memory", fig_memory, true },
+	{ "dontneed", fig_dontneed, true },
 };
 
 static bool wanted[ARRAY_SIZE(figs)];
@@ -510,6 +602,14 @@ static void help(const char *me)
 	for (i = 0; i < ARRAY_SIZE(figs); i++)
 		fprintf(stderr, " %s", figs[i].name);
 	fprintf(stderr, "\n");
+}
+
+static int dontneed_saved = -1;
+
+static void restore_dontneed(void)
+{
+	if (dontneed_saved >= 0)
+		pt_reclaim_dontneed(dontneed_saved);
 }
 
 int main(int argc, char **argv)
@@ -548,6 +648,7 @@ int main(int argc, char **argv)
 	if (!span)
 		die("cannot tell the span of a PTE table from VmPTE");
 	table_kb = span / page_size * 8 / 1024;
+	pmd_table_span(span, &pmd_kb);
 	p = mmap(NULL, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	have_reclaim = !reclaim(p, page_size);
 	if (!have_reclaim && errno != EINVAL)
@@ -557,6 +658,8 @@ int main(int argc, char **argv)
 	    !strcmp(getenv("PT_RECLAIM_REQUIRED"), "1"))
 		die("MADV_PT_RECLAIM: EINVAL, but PT_RECLAIM_REQUIRED=1");
 	munmap(p, page_size);
+	dontneed_saved = pt_reclaim_dontneed(0);
+	atexit(restore_dontneed);
 	/*
 	 * The figures count VmPTE to the table. The first clock_gettime()
 	 * reads the vDSO's data pages, whose fault may need a PTE table of
