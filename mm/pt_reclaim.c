@@ -107,25 +107,27 @@ static inline bool pt_reclaim_map(pmd_t *pmd, unsigned long addr,
 }
 
 /*
- * The PTE lock is the pmd lock when split PTE locks are off: take and drop
- * it only when it is a lock of its own, and tell sparse either way.
+ * A table's lock is the lock of the table above it when split page-table
+ * locks are off (the PTE lock is the pmd lock; the pmd lock is the pud
+ * lock, mm->page_table_lock): take and drop @lock, nested in @outer, only
+ * when it is a lock of its own, and tell sparse either way.
  */
-static void pt_reclaim_lock_pte(spinlock_t *ptl, spinlock_t *pml)
-	__acquires(ptl)
+static void pt_reclaim_lock_inner(spinlock_t *lock, spinlock_t *outer)
+	__acquires(lock)
 {
-	if (ptl != pml)
-		spin_lock_nested(ptl, SINGLE_DEPTH_NESTING);
+	if (lock != outer)
+		spin_lock_nested(lock, SINGLE_DEPTH_NESTING);
 	else
-		__acquire(ptl);
+		__acquire(lock);
 }
 
-static void pt_reclaim_unlock_pte(spinlock_t *ptl, spinlock_t *pml)
-	__releases(ptl)
+static void pt_reclaim_unlock_inner(spinlock_t *lock, spinlock_t *outer)
+	__releases(lock)
 {
-	if (ptl != pml)
-		spin_unlock(ptl);
+	if (lock != outer)
+		spin_unlock(lock);
 	else
-		__release(ptl);
+		__release(lock);
 }
 
 /* Lockless: does the table mapped at @pte hold only none entries? */
@@ -204,7 +206,7 @@ static bool pt_reclaim_table(struct pt_reclaim_walk *walk, pmd_t *pmd,
 	if (!pmd_same(pmdp_get(pmd), pmdval))
 		goto unlock_pml;
 	ptl = pte_lockptr(mm, &pmdval);
-	pt_reclaim_lock_pte(ptl, pml);
+	pt_reclaim_lock_inner(ptl, pml);
 	/*
 	 * Reclaim may have cleared entries of this table and put off their
 	 * TLB flush (TTU_BATCH_FLUSH). Whoever changes a table under its
@@ -233,7 +235,7 @@ static bool pt_reclaim_table(struct pt_reclaim_walk *walk, pmd_t *pmd,
 	freed = true;
 
 unlock_ptl:
-	pt_reclaim_unlock_pte(ptl, pml);
+	pt_reclaim_unlock_inner(ptl, pml);
 unlock_pml:
 	spin_unlock(pml);
 	mmu_notifier_invalidate_range_end(&range);
@@ -641,14 +643,12 @@ static bool pt_reclaim_pmd_table(struct mmu_gather *tlb,
 	if (pud_is_table(pudp_get(pud))) {
 		pmd = pmd_offset(pud, addr);
 		pml = pmd_lockptr(mm, pmd);
-		if (pml != pul)
-			spin_lock_nested(pml, SINGLE_DEPTH_NESTING);
+		pt_reclaim_lock_inner(pml, pul);
 		if (pmd_table_empty(pmd)) {
 			pud_clear(pud);
 			freed = true;
 		}
-		if (pml != pul)
-			spin_unlock(pml);
+		pt_reclaim_unlock_inner(pml, pul);
 	}
 	spin_unlock(pul);
 

@@ -453,7 +453,7 @@ static bool dontneed_on(struct __test_metadata *_metadata)
 {
 	const char *req = getenv("PT_RECLAIM_REQUIRED");
 
-	if (pt_reclaim_dontneed(1) >= 0)
+	if (set_pt_reclaim_dontneed(1) >= 0)
 		return true;
 	ASSERT_FALSE(req && !strcmp(req, "1")) {
 		TH_LOG("no vm.pt_reclaim_dontneed, but MADV_PT_RECLAIM required");
@@ -476,7 +476,7 @@ TEST_F(pt, dontneed_frees_tables)
 	dfreed0 = vmstat_read("pt_reclaim_dontneed_freed");
 	ASSERT_GE(dfreed0, 0) TH_LOG("no pt_reclaim_dontneed_freed in /proc/vmstat");
 	ASSERT_EQ(madvise(self->p, NR_TABLES * span, MADV_DONTNEED), 0);
-	pt_reclaim_dontneed(0);
+	set_pt_reclaim_dontneed(0);
 	EXPECT_EQ(pte0 - vmpte_kb(), NR_TABLES * table_kb());
 	EXPECT_EQ(vmstat_read("pt_reclaim_dontneed_freed") - dfreed0, NR_TABLES);
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, NR_TABLES);
@@ -494,7 +494,7 @@ TEST_F(pt, dontneed_switched_off_keeps_tables)
 
 	if (!dontneed_on(_metadata))
 		SKIP(return, "no vm.pt_reclaim_dontneed");
-	pt_reclaim_dontneed(0);
+	set_pt_reclaim_dontneed(0);
 	touch(self->p, NR_TABLES, 0);
 	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
@@ -515,7 +515,7 @@ TEST_F(pt, dontneed_partial_tables_kept)
 	dfreed0 = vmstat_read("pt_reclaim_dontneed_freed");
 	ASSERT_EQ(madvise(self->p + page_size, NR_TABLES * span - 2 * page_size,
 			  MADV_DONTNEED), 0);
-	pt_reclaim_dontneed(0);
+	set_pt_reclaim_dontneed(0);
 	EXPECT_EQ(vmstat_read("pt_reclaim_dontneed_freed") - dfreed0,
 		  NR_TABLES - 2);
 	EXPECT_EQ(pte0 - vmpte_kb(), (NR_TABLES - 2) * table_kb());
@@ -621,7 +621,7 @@ TEST_F(pt, dontneed_races_faults)
 	if (!pid)
 		_exit(dn_race_child(self->p));
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
-	pt_reclaim_dontneed(0);
+	set_pt_reclaim_dontneed(0);
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	TH_LOG("%ld tables freed by MADV_DONTNEED",
 	       vmstat_read("pt_reclaim_dontneed_freed") - dfreed0);
@@ -1319,7 +1319,7 @@ static pid_t main_pid;
 static void restore_dontneed(void)
 {
 	if (getpid() == main_pid && dontneed_saved >= 0)
-		pt_reclaim_dontneed(dontneed_saved);
+		set_pt_reclaim_dontneed(dontneed_saved);
 }
 
 static void __attribute__((constructor)) init_sizes(void)
@@ -1333,7 +1333,7 @@ static void __attribute__((constructor)) init_sizes(void)
 	/* 0 (the PMD tests skip) where the layout is none it knows. */
 	pud_span = pmd_table_span(span, &pmd_kb);
 	main_pid = getpid();
-	dontneed_saved = pt_reclaim_dontneed(0);
+	dontneed_saved = set_pt_reclaim_dontneed(0);
 	if (dontneed_saved < 0 && !access("/proc/sys/vm/pt_reclaim_dontneed", F_OK))
 		fprintf(stderr, "pt_reclaim: cannot set vm.pt_reclaim_dontneed to 0: %s\n"
 			"pt_reclaim: tests that expect MADV_DONTNEED to keep tables will fail\n",

@@ -504,7 +504,7 @@ static double timed_dontneed(unsigned long n, unsigned long stride, int on)
 	long before, freed;
 	double t;
 
-	if (pt_reclaim_dontneed(on) < 0)
+	if (set_pt_reclaim_dontneed(on) < 0)
 		die("cannot set vm.pt_reclaim_dontneed: %s", strerror(errno));
 	touch(p, n * span / stride, stride);
 	before = vmpte_kb();
@@ -534,7 +534,7 @@ static void fig_dontneed(void)
 	char cas[48];
 	int r;
 
-	if (pt_reclaim_dontneed(0) < 0) {
+	if (set_pt_reclaim_dontneed(0) < 0) {
 		if (getenv("PT_RECLAIM_REQUIRED") &&
 		    !strcmp(getenv("PT_RECLAIM_REQUIRED"), "1"))
 			die("no vm.pt_reclaim_dontneed, but PT_RECLAIM_REQUIRED=1");
@@ -553,7 +553,7 @@ static void fig_dontneed(void)
 			put("dontneed", cas, "ratio_on_off", on / off);
 		}
 	}
-	pt_reclaim_dontneed(0);
+	set_pt_reclaim_dontneed(0);
 }
 
 static const struct {
@@ -609,7 +609,7 @@ static int dontneed_saved = -1;
 static void restore_dontneed(void)
 {
 	if (dontneed_saved >= 0)
-		pt_reclaim_dontneed(dontneed_saved);
+		set_pt_reclaim_dontneed(dontneed_saved);
 }
 
 int main(int argc, char **argv)
@@ -658,7 +658,7 @@ int main(int argc, char **argv)
 	    !strcmp(getenv("PT_RECLAIM_REQUIRED"), "1"))
 		die("MADV_PT_RECLAIM: EINVAL, but PT_RECLAIM_REQUIRED=1");
 	munmap(p, page_size);
-	dontneed_saved = pt_reclaim_dontneed(0);
+	dontneed_saved = set_pt_reclaim_dontneed(0);
 	atexit(restore_dontneed);
 	/*
 	 * The figures count VmPTE to the table. The first clock_gettime()
