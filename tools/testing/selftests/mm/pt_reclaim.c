@@ -1164,6 +1164,14 @@ static int refault_under_injection(int pipe_out)
 	p = map_anon(FI_TABLES);
 	if (!p)
 		return 1;
+	/*
+	 * A first round lets the upper tables the area needs appear (a PMD
+	 * table, when the area is the first mapping in its PUD_SIZE span);
+	 * they stay. The second must give back exactly its PTE tables.
+	 */
+	touch(p, FI_TABLES, 0);
+	madvise(p, FI_TABLES * span, MADV_DONTNEED);
+	reclaim(p, FI_TABLES * span);
 	pte0 = vmpte_kb();
 	touch(p, FI_TABLES, 0);
 	madvise(p, FI_TABLES * span, MADV_DONTNEED);
