@@ -551,18 +551,20 @@ static unsigned long pt_reclaim_pmd_scan(struct mm_struct *mm,
 					 pud_t **pudp)
 {
 	unsigned long next;
-	pgd_t *pgd;
-	p4d_t *p4d;
+	pgd_t *pgd, pgdval;
+	p4d_t *p4d, p4dval;
 	pud_t *pud;
 
 	while (addr < end) {
 		pgd = pgd_offset(mm, addr);
+		pgdval = pgdp_get(pgd);
 		next = pgd_addr_end(addr, end);
-		if (pgd_none(pgdp_get(pgd)) || pgd_bad(pgdp_get(pgd)))
+		if (pgd_none(pgdval) || pgd_bad(pgdval))
 			goto skip;
 		p4d = p4d_offset(pgd, addr);
+		p4dval = p4dp_get(p4d);
 		next = p4d_addr_end(addr, end);
-		if (p4d_none(p4dp_get(p4d)) || p4d_bad(p4dp_get(p4d)))
+		if (p4d_none(p4dval) || p4d_bad(p4dval))
 			goto skip;
 		pud = pud_offset(p4d, addr);
 		next = addr + PUD_SIZE;
@@ -710,8 +712,6 @@ static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk,
 		if (pt_reclaim_pmd_table(&tlb, vma, pud, addr))
 			walk->pmd_freed++;
 		addr += PUD_SIZE;
-		if (addr >= end)
-			break;
 	}
 	tlb_finish_mmu(&tlb);
 	mmap_write_downgrade(mm);

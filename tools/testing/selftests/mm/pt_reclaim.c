@@ -81,17 +81,23 @@ static bool have_pt_reclaim(void)
 	return ok;
 }
 
-/*
- * A kernel without the advice skips the tests, unless PT_RECLAIM_REQUIRED=1
- * (the test harness sets it): then they fail.
- */
-static bool pt_reclaim_present(struct __test_metadata *_metadata)
+/* PT_RECLAIM_REQUIRED=1 (the test harness sets it): no feature, no pass. */
+static bool pt_reclaim_required(void)
 {
 	const char *req = getenv("PT_RECLAIM_REQUIRED");
 
+	return req && !strcmp(req, "1");
+}
+
+/*
+ * A kernel without the advice skips the tests, unless PT_RECLAIM_REQUIRED=1:
+ * then they fail.
+ */
+static bool pt_reclaim_present(struct __test_metadata *_metadata)
+{
 	if (have_pt_reclaim())
 		return true;
-	ASSERT_FALSE(req && !strcmp(req, "1")) {
+	ASSERT_FALSE(pt_reclaim_required()) {
 		TH_LOG("MADV_PT_RECLAIM: EINVAL, but required");
 	}
 	return false;
@@ -183,6 +189,25 @@ static int open_backing(enum backing backing, int *flags)
 	return fd;
 }
 
+/* Does data of @backing outlive MADV_DONTNEED (in the page cache)? */
+static bool backing_shared(enum backing backing)
+{
+	return backing == SHMEM || backing == FILE_SHARED;
+}
+
+/* open_backing(), and the file made @size long; asserts that it worked. */
+static int backing_of_size(struct __test_metadata *_metadata,
+			   enum backing backing, size_t size, int *flags)
+{
+	int fd = open_backing(backing, flags);
+
+	if (backing != ANON) {
+		ASSERT_GE(fd, 0) TH_LOG("file: %s", strerror(errno));
+		ASSERT_EQ(ftruncate(fd, size), 0);
+	}
+	return fd;
+}
+
 FIXTURE(pt)
 {
 	char *p;
@@ -206,11 +231,8 @@ FIXTURE_SETUP(pt)
 	self->fd = -1;
 	if (!pt_reclaim_present(_metadata))
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
-	self->fd = open_backing(variant->backing, &flags);
-	if (variant->backing != ANON) {
-		ASSERT_GE(self->fd, 0) TH_LOG("file: %s", strerror(errno));
-		ASSERT_EQ(ftruncate(self->fd, NR_TABLES * span), 0);
-	}
+	self->fd = backing_of_size(_metadata, variant->backing,
+				   NR_TABLES * span, &flags);
 	self->p = map_tables(NR_TABLES, flags, self->fd);
 	ASSERT_NE(self->p, NULL) TH_LOG("mmap: %s", strerror(errno));
 	/* Only the empty-table case here: no THP. */
@@ -229,8 +251,6 @@ FIXTURE_TEARDOWN(pt)
 TEST_F(pt, empty_tables_freed)
 {
 	long pte0, pte1, freed0, scanned0;
-	bool shared = variant->backing == SHMEM ||
-		      variant->backing == FILE_SHARED;
 	int bad;
 
 	touch(self->p, NR_TABLES, 0);
@@ -248,7 +268,7 @@ TEST_F(pt, empty_tables_freed)
 	EXPECT_GE(vmstat_read("pt_reclaim_scanned") - scanned0, NR_TABLES);
 
 	/* Shared data lives on in the page cache; private data is gone. */
-	bad = check(self->p, NR_TABLES, 0, !shared);
+	bad = check(self->p, NR_TABLES, 0, !backing_shared(variant->backing));
 	EXPECT_EQ(bad, -1) TH_LOG("wrong data in table %d after reclaim", bad);
 	/* New faults build new tables. */
 	touch(self->p, NR_TABLES, 1);
@@ -322,11 +342,8 @@ FIXTURE_SETUP(pmd)
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	if (!pud_span)
 		SKIP(return, "cannot tell the span of a PMD table from VmPTE");
-	self->fd = open_backing(variant->backing, &flags);
-	if (variant->backing != ANON) {
-		ASSERT_GE(self->fd, 0) TH_LOG("file: %s", strerror(errno));
-		ASSERT_EQ(ftruncate(self->fd, pud_span), 0);
-	}
+	self->fd = backing_of_size(_metadata, variant->backing, pud_span,
+				   &flags);
 	p = mmap_aligned(pud_span, pud_span);
 	ASSERT_NE(p, MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
 	self->p = mmap(p, pud_span, PROT_READ | PROT_WRITE, flags | MAP_FIXED,
@@ -365,8 +382,6 @@ static long pmd_freed(long since)
 /* Everything given back: the PTE tables and then the PMD table go. */
 TEST_F(pmd, empty_pmd_table_freed)
 {
-	bool shared = variant->backing == SHMEM ||
-		      variant->backing == FILE_SHARED;
 	long freed0 = vmstat_read("pt_reclaim_freed");
 	int bad;
 
@@ -377,7 +392,7 @@ TEST_F(pmd, empty_pmd_table_freed)
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, NR_TABLES);
 
 	/* New faults build new tables; shared data lived on in the cache. */
-	bad = check(self->p, NR_TABLES, 1, !shared);
+	bad = check(self->p, NR_TABLES, 1, !backing_shared(variant->backing));
 	EXPECT_EQ(bad, -1) TH_LOG("wrong data in table %d after reclaim", bad);
 	touch(self->p, NR_TABLES, 2);
 	EXPECT_EQ(check(self->p, NR_TABLES, 2, false), -1);
@@ -451,11 +466,9 @@ TEST_F(pmd, fault_after_pmd_reclaim)
  */
 static bool dontneed_on(struct __test_metadata *_metadata)
 {
-	const char *req = getenv("PT_RECLAIM_REQUIRED");
-
 	if (set_pt_reclaim_dontneed(1) >= 0)
 		return true;
-	ASSERT_FALSE(req && !strcmp(req, "1")) {
+	ASSERT_FALSE(pt_reclaim_required()) {
 		TH_LOG("no vm.pt_reclaim_dontneed, but MADV_PT_RECLAIM required");
 	}
 	return false;
@@ -463,8 +476,6 @@ static bool dontneed_on(struct __test_metadata *_metadata)
 
 TEST_F(pt, dontneed_frees_tables)
 {
-	bool shared = variant->backing == SHMEM ||
-		      variant->backing == FILE_SHARED;
 	long pte0, freed0, dfreed0;
 	int bad;
 
@@ -480,7 +491,7 @@ TEST_F(pt, dontneed_frees_tables)
 	EXPECT_EQ(pte0 - vmpte_kb(), NR_TABLES * table_kb());
 	EXPECT_EQ(vmstat_read("pt_reclaim_dontneed_freed") - dfreed0, NR_TABLES);
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, NR_TABLES);
-	bad = check(self->p, NR_TABLES, 0, !shared);
+	bad = check(self->p, NR_TABLES, 0, !backing_shared(variant->backing));
 	EXPECT_EQ(bad, -1) TH_LOG("wrong data in table %d after DONTNEED", bad);
 	touch(self->p, NR_TABLES, 1);
 	EXPECT_EQ(check(self->p, NR_TABLES, 1, false), -1);

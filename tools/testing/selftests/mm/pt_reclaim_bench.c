@@ -117,6 +117,14 @@ static void __noreturn __printf(1, 2) die(const char *fmt, ...)
 	exit(1);
 }
 
+/* PT_RECLAIM_REQUIRED=1 (the test run sets it): no feature, no run. */
+static bool reclaim_required(void)
+{
+	const char *req = getenv("PT_RECLAIM_REQUIRED");
+
+	return req && !strcmp(req, "1");
+}
+
 static int reclaim(void *p, size_t len)
 {
 	return madvise(p, len, MADV_PT_RECLAIM);
@@ -535,8 +543,7 @@ static void fig_dontneed(void)
 	int r;
 
 	if (set_pt_reclaim_dontneed(0) < 0) {
-		if (getenv("PT_RECLAIM_REQUIRED") &&
-		    !strcmp(getenv("PT_RECLAIM_REQUIRED"), "1"))
+		if (reclaim_required())
 			die("no vm.pt_reclaim_dontneed, but PT_RECLAIM_REQUIRED=1");
 		printf("# dontneed: no vm.pt_reclaim_dontneed, not measured\n");
 		return;
@@ -654,8 +661,7 @@ int main(int argc, char **argv)
 	if (!have_reclaim && errno != EINVAL)
 		die("MADV_PT_RECLAIM on a page of our own: %s", strerror(errno));
 	/* as in pt_reclaim.c: the test run asks for the feature */
-	if (!have_reclaim && getenv("PT_RECLAIM_REQUIRED") &&
-	    !strcmp(getenv("PT_RECLAIM_REQUIRED"), "1"))
+	if (!have_reclaim && reclaim_required())
 		die("MADV_PT_RECLAIM: EINVAL, but PT_RECLAIM_REQUIRED=1");
 	munmap(p, page_size);
 	dontneed_saved = set_pt_reclaim_dontneed(0);
