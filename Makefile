@@ -1,8 +1,8 @@
 # MADV_PT_RECLAIM: entry points. Each target runs one harness script;
 # the scripts say what they do at their top. See README.md.
 #
-#   make demo  [ARCH=x86_64|s390x]          the feature in a booted kernel
-#   make check                              every test, both arches
+#   make demo  [ARCH=x86_64|s390x|arm64]    the feature in a booted kernel
+#   make check                              every test, every arch
 #   make run   ARCH=.. PROG=path [ARGS=..]  boot and run a static binary
 #                [FILES="DEST=SRC ..."] [RUN_TIMEOUT=secs]
 #   make build [ARCH=..]                    build a test kernel
@@ -41,7 +41,7 @@ selftests: build
 	@$(H)/selftests.sh $(ARCH)
 
 run: build
-	@test -n "$(PROG)" || { echo "usage: make run ARCH=x86_64|s390x PROG=path [ARGS=..]" >&2; exit 2; }
+	@test -n "$(PROG)" || { echo "usage: make run ARCH=x86_64|s390x|arm64 PROG=path [ARGS=..]" >&2; exit 2; }
 	@FILES="$(FILES)" $(H)/run.sh $(ARCH) $(PROG) $(ARGS)
 
 demo: build

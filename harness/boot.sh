@@ -18,7 +18,7 @@ log=$3
 secs=${4:-$BOOT_TIMEOUT}
 kernel=${KERNEL:-$KBUILD/$KERNEL_IMAGE}
 qemu=qemu-system-$QEMU_ARCH
-need_cmd "$qemu" "qemu-system-$( [ "$QEMU_ARCH" = x86_64 ] && echo x86 || echo misc)"
+need_cmd "$qemu" "$QEMU_PACKAGE"
 [ -f "$kernel" ] || die "$kernel not found; run 'make build ARCH=$ARCH'"
 [ -f "$initramfs" ] || die "$initramfs not found"
 

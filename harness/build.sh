@@ -13,7 +13,7 @@
 load_arch "$1"
 [ -f "$SRC/Makefile" ] || die "$SRC is not unpacked; run 'make base'"
 need_cmd ccache ccache
-need_cmd "${CROSS_COMPILE}gcc" "gcc-${CROSS_COMPILE%-}"
+need_cmd "${CROSS_COMPILE}gcc" "${CROSS_PACKAGES%% *}"
 
 mkdir -p "$KBUILD"
 

@@ -2,9 +2,9 @@
 # usage: harness/check.sh
 #
 # Run every test: for each arch (CHECK_ARCHES, default "x86_64
-# x86_64-debug s390x") build the kernel and the mm selftests, boot, run
-# the lists harness/selftests/*.tests (those the arch's TEST_LISTS
-# names: x86_64-debug runs the feature's own) and judge the console
+# x86_64-debug s390x arm64") build the kernel and the mm selftests, boot,
+# run the lists harness/selftests/*.tests (those the arch's TEST_LISTS
+# names: x86_64-debug and arm64 run the feature's own) and judge the console
 # (harness/verdict.sh);
 # then the upstream checks (harness/lint.sh), the patch series
 # (harness/series-check.sh), the end-to-end scenarios (harness/e2e.sh),
@@ -14,7 +14,7 @@
 # Exits 1 when anything failed.
 . "$(dirname "$0")/lib.sh"
 
-archs=${CHECK_ARCHES:-x86_64 x86_64-debug s390x}
+archs=${CHECK_ARCHES:-x86_64 x86_64-debug s390x arm64}
 pass=0 fail=0 skip=0
 t0=$(date +%s)
 

@@ -13,7 +13,7 @@ out=$2
 control=$3
 shift 3
 [ -f "$control" ] || die "control file $control not found"
-need_cmd "$CC_USER" "gcc-${CROSS_COMPILE%-} and libc6-dev-${LINUX_ARCH}x-cross"
+need_cmd "$CC_USER" "$CROSS_PACKAGES"
 
 guest=$BUILD/$ARCH/guest
 mkdir -p "$guest"

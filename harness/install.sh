@@ -14,6 +14,7 @@ PACKAGES="$PACKAGE
 	flex bison bc cpio kmod libelf-dev libssl-dev dwarves
 	qemu-system-x86 qemu-system-misc
 	gcc-s390x-linux-gnu libc6-dev-s390x-cross
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 	libnuma-dev libcap-dev
 	sparse python3-sphinx python3-sphinx-rtd-theme
 	gnuplot-nox

@@ -104,6 +104,19 @@ load_arch() {
 	SELFTESTS=${SELFTESTS:-}
 	ARCH=$arch
 	KBUILD=$BUILD/$ARCH/kernel
+	# The Debian packages of the arch's QEMU and cross compiler, for
+	# the messages that name what to install.
+	case $QEMU_ARCH in
+	x86_64) QEMU_PACKAGE=qemu-system-x86 ;;
+	aarch64) QEMU_PACKAGE=qemu-system-arm ;;
+	*) QEMU_PACKAGE=qemu-system-misc ;;
+	esac
+	case $LINUX_ARCH in
+	x86) CROSS_PACKAGES="gcc libc6-dev" ;;
+	s390) CROSS_PACKAGES="gcc-s390x-linux-gnu libc6-dev-s390x-cross" ;;
+	arm64) CROSS_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross" ;;
+	*) die "$conf: no Debian cross-compiler packages known for LINUX_ARCH=$LINUX_ARCH (harness/lib.sh load_arch)" ;;
+	esac
 }
 
 # kmake ARGS: make in the kernel tree for $ARCH (after load_arch), into

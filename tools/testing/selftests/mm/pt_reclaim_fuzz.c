@@ -228,6 +228,12 @@ static unsigned long gen_addr(void)
 		0xffff888000000000UL,	/* kernel: direct map */
 		0xffffffff81000000UL,	/* kernel: text */
 		0xffffffffff600000UL,	/* vsyscall */
+#elif defined(__aarch64__)
+		0x0000fffffffff000UL,	/* last user page (48-bit VAs) */
+		0x0001000000000000UL,	/* past 48 bits */
+		0x000ffffffffff000UL,	/* last user page (52-bit VAs) */
+		0x0010000000000000UL,	/* past 52 bits */
+		0xffff000000000000UL,	/* kernel */
 #elif defined(__s390x__)
 		0x000003fffffff000UL,	/* top of a 3-level space */
 		0x0020000000000000UL,	/* past a 4-level space */
@@ -377,11 +383,28 @@ struct pm_call {
 	unsigned int flags;
 };
 
+/*
+ * The end of the user address space as access_ok() sees it
+ * (TASK_SIZE_MAX), with the smaller and the larger virtual address size
+ * the kernel may run with: x86_64 4- or 5-level paging, arm64 48- or
+ * 52-bit VAs.
+ */
+#if defined(__x86_64__)
+#define USER_MAX_SMALL	((1UL << 47) - page_size)
+#define USER_MAX_LARGE	((1UL << 56) - page_size)
+#elif defined(__aarch64__)
+#define USER_MAX_SMALL	0x0001000000000000UL
+#define USER_MAX_LARGE	0x0010000000000000UL
+#else
+#define USER_MAX_SMALL	(-1UL)
+#define USER_MAX_LARGE	(-1UL)
+#endif
+
 /* access_ok() of the arch, for an iovec of the given length. */
 static bool user_ok(unsigned long base, unsigned long len,
 		    unsigned long user_max)
 {
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__aarch64__)
 	unsigned long sum = base + len;
 
 	return sum >= base && sum <= user_max;
@@ -398,7 +421,7 @@ static bool user_ok(unsigned long base, unsigned long len,
  * What process_madvise() returns for @c on a target whose address space
  * is ours (a fork of us or ourselves) and which is allowed (root): the
  * checks in the order the syscall and import_iovec() make them. On
- * x86_64 the highest user address access_ok() allows is @user_max.
+ * x86_64 and arm64 the end of what access_ok() allows is @user_max.
  * Segments past MAX_SEGS are empty.
  */
 static long model_process_madvise(const struct pm_call *c, bool vec_ok,
@@ -554,12 +577,11 @@ static unsigned long fuzz_process_madvise(unsigned long calls,
 			memset(c.iov, 0, sizeof(c.iov));
 			break;
 		}
-		/* the highest user address: 4- or 5-level paging */
 		mm_err = k == PF_ZOMBIE ? -ESRCH : 0;
 		want = model_process_madvise(&c, vec_ok, errs[k], mm_err,
-					     (1UL << 47) - page_size);
+					     USER_MAX_SMALL);
 		want2 = model_process_madvise(&c, vec_ok, errs[k], mm_err,
-					      (1UL << 56) - page_size);
+					      USER_MAX_LARGE);
 		got = sys_process_madvise(&c);
 		if (got < 0)
 			got = -errno;
