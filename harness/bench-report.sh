@@ -20,6 +20,11 @@ raw=$dir/raw.csv
 [ -s "$raw" ] || die "$raw is missing or empty; run 'make bench'"
 need_cmd gnuplot gnuplot-nox
 
+# Every row has its seven fields and a number last: a case name with a
+# comma in it would shift the fields and turn its values into zeros.
+bad=$(awk -F, 'NR > 1 && (NF != 7 || $7 !~ /^-?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$/) { print NR ": " $0; exit }' "$raw")
+[ -z "$bad" ] || die "$raw line $bad: want arch,kernel,boot,figure,case,metric,value with a number last (pt_reclaim_bench printed a malformed line?)"
+
 # Number the figures, cases and metrics in order of first appearance,
 # sort by them and by value, then take min and median per group.
 awk -F, 'NR > 1 {
@@ -56,6 +61,7 @@ BEGIN {
 	title["refault"] = "First touch after reclaim: one fault per table"
 	title["upstream"] = "Upstream'"'"'s case: 50 GiB, 25 x 1024 x (write 2 MiB, MADV_DONTNEED), then MADV_PT_RECLAIM"
 	title["memory"] = "Memory given back per GiB written and then MADV_DONTNEED'"'"'ed"
+	title["dontneed"] = "MADV_DONTNEED with vm.pt_reclaim_dontneed off and on, per table"
 }
 NR == 1 { next }
 {

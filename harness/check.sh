@@ -2,9 +2,11 @@
 # usage: harness/check.sh
 #
 # Run every test: for each arch (CHECK_ARCHES, default "x86_64
-# x86_64-debug s390x arm64") build the kernel and the mm selftests, boot,
-# run the lists harness/selftests/*.tests (those the arch's TEST_LISTS
-# names: x86_64-debug and arm64 run the feature's own) and judge the console
+# x86_64-debug s390x arm64 arm64-n1") build the kernel and the mm
+# selftests, boot, run the lists harness/selftests/*.tests (those the
+# arch's TEST_LISTS names: x86_64-debug and the arm64 ones run the
+# feature's own; arm64-n1 boots the arm64 kernel on another CPU model)
+# and judge the console
 # (harness/verdict.sh);
 # then the upstream checks (harness/lint.sh), the patch series
 # (harness/series-check.sh), the end-to-end scenarios (harness/e2e.sh),
@@ -14,7 +16,7 @@
 # Exits 1 when anything failed.
 . "$(dirname "$0")/lib.sh"
 
-archs=${CHECK_ARCHES:-x86_64 x86_64-debug s390x arm64}
+archs=${CHECK_ARCHES:-x86_64 x86_64-debug s390x arm64 arm64-n1}
 pass=0 fail=0 skip=0
 t0=$(date +%s)
 
@@ -82,9 +84,12 @@ checks() {
 
 # The upstream checks (checkpatch, kernel-doc, htmldocs, sparse per arch
 # against the base).
-# The debug kernel compiles the same files as its plain arch: sparse on
-# it would only repeat that run.
-lint_archs=$(for a in $archs; do [ "${a%-debug}" != "$a" ] || echo "$a"; done)
+# The debug kernel compiles the same files as its plain arch, and a conf
+# with KERNEL_OF boots another conf's kernel: sparse on them would only
+# repeat that run.
+lint_archs=$(for a in $archs; do
+	[ "${a%-debug}" != "$a" ] || grep -q '^KERNEL_OF=' "$HARNESS/arch/$a.conf" || echo "$a"
+done)
 # shellcheck disable=SC2086
 checks lint "$HARNESS/lint.sh" $lint_archs
 

@@ -90,7 +90,7 @@ load_arch() {
 	if [ ! -f "$conf" ]; then
 		die "unknown ARCH '$arch'; known: $(cd "$HARNESS/arch" && ls -- *.conf | sed 's/\.conf$//' | tr '\n' ' ')"
 	fi
-	for key in $ARCH_KEYS TEST_LISTS SELFTESTS; do
+	for key in $ARCH_KEYS TEST_LISTS SELFTESTS KERNEL_OF; do
 		unset "$key"
 	done
 	# shellcheck source=/dev/null
@@ -102,8 +102,14 @@ load_arch() {
 	TEST_LISTS=${TEST_LISTS:-$(cd "$HARNESS/selftests" && ls -- *.tests | sed 's/\.tests$//' | tr '\n' ' ')}
 	# Optional: the mm selftest binaries to build (default: all).
 	SELFTESTS=${SELFTESTS:-}
+	# Optional: boot the kernel of another conf (same build, other
+	# QEMU machine or CPU) instead of building one of its own.
+	KERNEL_OF=${KERNEL_OF:-}
+	if [ -n "$KERNEL_OF" ] && [ ! -f "$HARNESS/arch/$KERNEL_OF.conf" ]; then
+		die "$conf: KERNEL_OF=$KERNEL_OF: no harness/arch/$KERNEL_OF.conf"
+	fi
 	ARCH=$arch
-	KBUILD=$BUILD/$ARCH/kernel
+	KBUILD=$BUILD/${KERNEL_OF:-$ARCH}/kernel
 	# The Debian packages of the arch's QEMU and cross compiler, for
 	# the messages that name what to install.
 	case $QEMU_ARCH in

@@ -48,6 +48,20 @@ grep -qF "kernel: test" "$md" || fail "meta.txt not in results.md"
 grep -q '<svg' "$tmp/reclaim.svg" || fail "no plot"
 grep -q 'x86_64 munmap' "$tmp/reclaim.svg" || fail "the plot has no munmap line"
 
+# A row with a field too many (a comma in a case name) is refused,
+# naming the line, not averaged as zeros.
+printf '%s\n' "arch,kernel,boot,figure,case,metric,value" \
+	"x86_64,patched,1,dontneed,one_page,tables=64,on_ns_per_table,5" > "$tmp/raw.csv"
+if "$HARNESS/bench-report.sh" "$tmp" >"$tmp/out" 2>&1; then
+	fail "a row with eight fields was accepted"
+fi
+grep -q "raw.csv line 2: " "$tmp/out" || fail "the malformed row is not named: $(cat "$tmp/out")"
+printf '%s\n' "arch,kernel,boot,figure,case,metric,value" \
+	"x86_64,patched,1,reclaim,tables=1,reclaim_ns_per_table,fast" > "$tmp/raw.csv"
+if "$HARNESS/bench-report.sh" "$tmp" >"$tmp/out" 2>&1; then
+	fail "a row whose value is not a number was accepted"
+fi
+
 # Nothing to report is an error that says what to do.
 : > "$tmp/raw.csv"
 if "$HARNESS/bench-report.sh" "$tmp" >"$tmp/out" 2>&1; then

@@ -534,7 +534,7 @@ static void fig_dontneed(void)
 		const char *name;
 		unsigned long n, stride;
 	} cases[] = {
-		{ "one_page_per_table", quick ? 64 : 512, span },
+		{ "one_page", quick ? 64 : 512, span },
 		{ "every_page", quick ? 4 : 16, page_size },
 	};
 	unsigned int c;
@@ -549,7 +549,7 @@ static void fig_dontneed(void)
 		return;
 	}
 	for (c = 0; c < ARRAY_SIZE(cases); c++) {
-		snprintf(cas, sizeof(cas), "%s,tables=%lu", cases[c].name,
+		snprintf(cas, sizeof(cas), "%s_tables=%lu", cases[c].name,
 			 cases[c].n);
 		for (r = -1; r < reps; r++) {
 			warmup = r < 0;
