@@ -9,6 +9,7 @@
 #   make bench [ARCH=..] [BENCH_BOOTS=3]    benchmarks into build/bench
 #   make lint                               checkpatch, kernel-doc, docs, sparse
 #   make e2e   [SCENARIOS="reporting virtio-mem"]  page tables back to the host
+#   make alloc [ALLOC_SECONDS=3] [ALLOC_WAIT=11]  allocators x reclaim methods (x86_64)
 #   make series                             the patch series (and man-pages patch) into build/series/out
 #   make series-check                       git am, checkpatch, build per patch
 #   make tree / make export                 edit round trip (build/src)
@@ -17,7 +18,7 @@
 ARCH ?= x86_64
 H := harness
 
-.PHONY: all demo check run bench e2e build install base tree export selftests lint series series-check clean
+.PHONY: all demo check run bench e2e alloc build install base tree export selftests lint series series-check clean
 all:
 	@sed -n '/^#   make/s/^#   //p' Makefile
 
@@ -47,7 +48,7 @@ run: build
 demo: build
 	@$(H)/demo.sh $(ARCH)
 
-# Both arches unless ARCH is given on the command line.
+# Every arch unless ARCH is given on the command line.
 bench: base
 	@$(H)/bench.sh $(if $(filter command line,$(origin ARCH)),$(ARCH),x86_64 s390x arm64)
 
@@ -55,6 +56,11 @@ bench: base
 e2e: base
 	@$(H)/build.sh x86_64
 	@$(H)/e2e.sh $(SCENARIOS)
+
+# Allocators (glibc, jemalloc, tcmalloc, mimalloc) x reclaim methods, on
+# the x86_64 test kernel; the table in build/alloc/results.md.
+alloc: base
+	@$(H)/alloc.sh
 
 lint: base
 	@$(H)/lint.sh

@@ -10,7 +10,8 @@
 # (harness/verdict.sh);
 # then the upstream checks (harness/lint.sh), the patch series
 # (harness/series-check.sh), the end-to-end scenarios (harness/e2e.sh),
-# then the harness's own tests
+# the allocators' preload library (harness/alloc.sh --check), then the
+# harness's own tests
 # (harness/tests/*.sh). Goes on after a failure; prints the
 # skipped count, then, last, "N passed, N failed" summed over everything.
 # Exits 1 when anything failed.
@@ -102,6 +103,12 @@ checks series "$HARNESS/series-check.sh"
 # through free page reporting and virtio-mem, on the x86_64 kernel.
 case " $archs " in
 *" x86_64 "*) checks e2e "$HARNESS/e2e.sh" ;;
+esac
+
+# The preload library for allocators (allocators/preload) in an x86_64
+# guest, with jemalloc (harness/alloc.sh --check).
+case " $archs " in
+*" x86_64 "*) checks alloc "$HARNESS/alloc.sh" --check ;;
 esac
 
 # Harness self-tests (some boot the x86_64 kernel built above): one

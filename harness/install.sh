@@ -16,6 +16,7 @@ PACKAGES="$PACKAGE
 	gcc-s390x-linux-gnu libc6-dev-s390x-cross
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 	libnuma-dev libcap-dev
+	libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
 	sparse python3-sphinx python3-sphinx-rtd-theme
 	gnuplot-nox
 	manpages-dev man-db groff-base mandoc
