@@ -33,10 +33,12 @@ load_arch x86_64
 out=$BUILD/alloc
 mkdir -p "$out"
 libdir=/usr/lib/x86_64-linux-gnu
+allocs=
 for l in libjemalloc.so.2:libjemalloc2 libtcmalloc_minimal.so.4:libtcmalloc-minimal4 \
 	 libmimalloc.so.2:libmimalloc2.0; do
 	[ -e "$libdir/${l%%:*}" ] ||
 		die "$libdir/${l%%:*} not found; run 'make install' (package ${l#*:})"
+	allocs="$allocs $libdir/${l%%:*}"
 done
 
 "$HARNESS/build.sh" x86_64
@@ -56,14 +58,13 @@ gcc -static -O2 -Wall -Wextra -Werror -I"$SRC/tools/testing/selftests" \
 # load, at the paths ldd names (the loader finds them through
 # LD_LIBRARY_PATH, set by alloc-test).
 files=
-for f in "$out/churn" "$out/libptreclaim.so" "$libdir/libjemalloc.so.2" \
-	 "$libdir/libtcmalloc_minimal.so.4" "$libdir/libmimalloc.so.2"; do
+# shellcheck disable=SC2086 # $allocs: one path per word
+for f in "$out/churn" "$out/libptreclaim.so" $allocs; do
 	files="$files $(ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')"
 done
 extra=
-# shellcheck disable=SC2086 # $files: one path per word
-for f in $(printf '%s\n' $files "$libdir/libjemalloc.so.2" \
-	"$libdir/libtcmalloc_minimal.so.4" "$libdir/libmimalloc.so.2" | sort -u); do
+# shellcheck disable=SC2086 # $files, $allocs: one path per word
+for f in $(printf '%s\n' $files $allocs | sort -u); do
 	extra="$extra $f=$f"
 done
 

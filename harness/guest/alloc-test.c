@@ -168,6 +168,16 @@ static struct result run(const struct allocator *a, enum method m,
 	return r;
 }
 
+static const struct allocator *allocator(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(allocators) / sizeof(allocators[0]); i++)
+		if (!strcmp(allocators[i].name, name))
+			return &allocators[i];
+	ksft_exit_fail_msg("no allocator %s\n", name);
+}
+
 static void matrix(void)
 {
 	unsigned int i;
@@ -197,7 +207,7 @@ static void matrix(void)
 /* The preload library's checks, on jemalloc purging at once. */
 static void checks(void)
 {
-	const struct allocator *je = &allocators[3];
+	const struct allocator *je = allocator("jemalloc-immediate");
 	struct result on, off;
 	long built, kept;
 
