@@ -7,16 +7,15 @@
  * both matter) with random lifetimes, writing every page of each object,
  * for a while; then each thread frees what it holds and exits. Whatever allocator the binary
  * is linked with (glibc malloc by default; jemalloc, tcmalloc statically,
- * or any through LD_PRELOAD) decides what goes back to the kernel and
+ * built with -DCHURN_NO_TRIM; or any through LD_PRELOAD) decides what goes back to the kernel and
  * how: munmap() frees the page tables of a span, MADV_DONTNEED and
  * MADV_FREE keep them.
  *
  * Prints, as "churn,PHASE,METRIC,VALUE" lines:
  *   peak      VmPTE, VmRSS at the end of the churn (kB), and ops/s
  *   freed     the same after every object was freed (and, with -T, after
- *             malloc_trim(0), in the glibc build: another allocator
- *             linked statically must be built with -DCHURN_NO_TRIM, as
- *             the call would pull glibc's malloc in beside it)
+ *             asking the allocator to give its free memory back: see
+ *             release())
  *   idle      the same after -w SECONDS more, doing nothing (what an
  *             allocator's delayed purging, a preloaded library or an
  *             operator's periodic ptreclaim gave back meanwhile)
@@ -24,11 +23,20 @@
  *             process (with -R; EINVAL there means a kernel without it)
  *   fresh     VmPTE of the process before it allocated anything
  *
+ * and, in each phase, "used_tables_kb": the page tables the process
+ * cannot do without, those over at least one present or swapped page
+ * (from the PAGEMAP_SCAN ioctl, kernels from 6.7; -1 where it is
+ * missing). VmPTE minus that is the tables that map nothing, the most
+ * MADV_PT_RECLAIM could still free. What stays above the fresh process
+ * after a reclaim is tables over memory the allocator still holds.
+ *
  * usage: churn [-t THREADS] [-s SECONDS] [-m MIB] [-x MAX_KIB] [-S SEED]
  *              [-w SECONDS] [-R] [-T]
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -36,9 +44,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/fs.h>
 
 #ifndef MADV_PT_RECLAIM
 #define MADV_PT_RECLAIM 26
@@ -150,10 +160,152 @@ static long status_kb(const char *key)
 	return v;
 }
 
+#ifdef PAGEMAP_SCAN
+/*
+ * Count, at each level, the tables that map something: walking the
+ * present-or-swapped regions in address order, a table span is counted
+ * once, when the first region in it is seen. A PMD-mapped THP needs no
+ * PTE table. The ioctl has been seen (on 6.18) to return a region of a
+ * large mapping twice in one call: only spans beyond the last one
+ * counted count.
+ */
+struct level {
+	unsigned long shift, last, count;
+};
+
+static void count_region(struct level *lv, int nlv,
+			 const struct page_region *r)
+{
+	int l;
+
+	for (l = 0; l < nlv; l++) {
+		unsigned long first = r->start >> lv[l].shift;
+		unsigned long last = (r->end - 1) >> lv[l].shift;
+
+		if (!l && (r->categories & PAGE_IS_HUGE))
+			continue;
+		/* lv[l].last: the span counted last, ~0UL before any */
+		if (lv[l].last != ~0UL && first <= lv[l].last)
+			first = lv[l].last + 1;
+		if (first > last)
+			continue;
+		lv[l].count += last - first + 1;
+		lv[l].last = last;
+	}
+}
+
+/*
+ * The page tables (kB) over a present or swapped page, PTE to PUD: the
+ * ones VmPTE counts. A table of page_size / sizeof(void *) entries at
+ * every level (x86_64, arm64 with 4 KiB pages); -1 elsewhere, or when
+ * the kernel has no PAGEMAP_SCAN.
+ */
+static long used_tables_kb(void)
+{
+	static struct page_region vec[4096];
+	unsigned long ptrs = page_size / sizeof(void *), start, end;
+	struct level lv[3];
+	char line[512];
+	long kb = 0;
+	int fd, l, nlv = 3, i;
+	FILE *maps;
+
+#ifdef __s390x__
+	return -1;	/* 2 KiB PTE tables, 16 KiB region tables */
+#endif
+	lv[0].shift = __builtin_ctzl(page_size * ptrs);
+	for (l = 0; l < nlv; l++) {
+		if (l)
+			lv[l].shift = lv[l - 1].shift + __builtin_ctzl(ptrs);
+		lv[l].count = 0;
+		lv[l].last = ~0UL;
+	}
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	maps = fopen("/proc/self/maps", "re");
+	if (fd < 0 || !maps)
+		die("/proc/self/pagemap, maps");
+	while (fgets(line, sizeof(line), maps)) {
+		struct pm_scan_arg arg = {
+			.size = sizeof(arg),
+			.vec = (unsigned long)vec,
+			.vec_len = sizeof(vec) / sizeof(vec[0]),
+			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_HUGE,
+		};
+		int n;
+
+		/* [vsyscall] is not in the process's page tables */
+		if (sscanf(line, "%lx-%lx", &start, &end) != 2 ||
+		    end > (1UL << 56))
+			continue;
+		for (arg.start = start; arg.start < end; arg.start = arg.walk_end) {
+			arg.end = end;
+			n = ioctl(fd, PAGEMAP_SCAN, &arg);
+			if (n < 0) {
+				kb = -1;
+				goto out;
+			}
+			for (i = 0; i < n; i++)
+				count_region(lv, nlv, &vec[i]);
+		}
+	}
+	for (l = 0; l < nlv; l++)
+		kb += lv[l].count * (page_size >> 10);
+out:
+	fclose(maps);
+	close(fd);
+	return kb;
+}
+#else
+static long used_tables_kb(void)
+{
+	return -1;	/* built against uapi headers older than 6.7 */
+}
+#endif
+
 static void report(const char *phase)
 {
 	printf("churn,%s,vmpte_kb,%ld\n", phase, status_kb("VmPTE"));
 	printf("churn,%s,vmrss_kb,%ld\n", phase, status_kb("VmRSS"));
+	printf("churn,%s,used_tables_kb,%ld\n", phase, used_tables_kb());
+}
+
+/*
+ * -T: ask the allocator in use to give its free memory back, through
+ * whichever interface the process has (an allocator is usually
+ * preloaded, so look them up): jemalloc's arena purge, tcmalloc's
+ * ReleaseFreeMemory, mimalloc's forced collection, glibc's malloc_trim.
+ */
+static const char *release(void)
+{
+	int (*mallctl)(const char *, void *, size_t *, void *, size_t);
+	void (*tc_release)(void);
+	void (*mi_collect)(bool);
+
+	mallctl = dlsym(RTLD_DEFAULT, "mallctl");
+	if (mallctl) {
+		/* 4096: MALLCTL_ARENAS_ALL */
+		if (mallctl("arena.4096.purge", NULL, NULL, NULL, 0))
+			return "mallctl(arena.4096.purge) failed";
+		return "mallctl(arena.4096.purge)";
+	}
+	tc_release = dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseFreeMemory");
+	if (tc_release) {
+		tc_release();
+		return "MallocExtension_ReleaseFreeMemory()";
+	}
+	mi_collect = dlsym(RTLD_DEFAULT, "mi_collect");
+	if (mi_collect) {
+		mi_collect(true);
+		return "mi_collect(true)";
+	}
+#ifndef CHURN_NO_TRIM
+	malloc_trim(0);
+	return "malloc_trim(0)";
+#else
+	/* linked statically with another allocator: no glibc malloc */
+	return "nothing (built with CHURN_NO_TRIM)";
+#endif
 }
 
 /*
@@ -194,7 +346,7 @@ static void usage(void)
 		"  -S  seed (1)\n"
 		"  -w  seconds to wait after freeing, then report again (0)\n"
 		"  -R  then madvise(MADV_PT_RECLAIM) over every mapping\n"
-		"  -T  call malloc_trim(0) after freeing (glibc)\n");
+		"  -T  after freeing, ask the allocator to give free memory back\n");
 	exit(2);
 }
 
@@ -257,13 +409,8 @@ int main(int argc, char **argv)
 	pthread_barrier_wait(&measured);
 	for (i = 0; i < nthreads; i++)
 		pthread_join(w[i].tid, NULL);
-#ifndef CHURN_NO_TRIM
 	if (trim)
-		malloc_trim(0);
-#else
-	if (trim)
-		printf("# churn: -T: built without malloc_trim (another allocator)\n");
-#endif
+		printf("# churn: -T: %s\n", release());
 	report("freed");
 	if (idle > 0) {
 		usleep((useconds_t)(idle * 1e6));

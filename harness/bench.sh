@@ -31,22 +31,6 @@ need_cmd gnuplot gnuplot-nox
 out=$BUILD/bench
 mkdir -p "$out"
 
-# build_unpatched: the ARCH kernel, from the base worktree, with the
-# patched kernel's .config (olddefconfig drops the feature's options).
-build_unpatched() {
-	local kb=$BUILD/$ARCH/kernel-base
-	base_worktree
-	mkdir -p "$kb"
-	cmp -s "$KBUILD/.config" "$kb/.config.patched" || {
-		cp "$KBUILD/.config" "$kb/.config"
-		cp "$KBUILD/.config" "$kb/.config.patched"
-	}
-	info "$ARCH: building the unpatched kernel in $kb (log: $kb/build.log)"
-	(SRC=$BASE_SRC KBUILD=$kb; kmake olddefconfig && kmake -j"$(nproc)") \
-		>"$kb/build.log" 2>&1 ||
-		{ tail -n 20 "$kb/build.log" >&2; die "$ARCH: unpatched kernel build failed; see $kb/build.log"; }
-	[ -f "$kb/$KERNEL_IMAGE" ] || die "$ARCH: unpatched build produced no $KERNEL_IMAGE"
-}
 
 runs=
 for arch in "$@"; do

@@ -210,3 +210,23 @@ norm_findings() {
 	sed -E -e "s@^$1/@@" -e 's@^([^: ]+):[0-9]+(:[0-9]+)?: @\1: @' |
 		grep -E '^[^ ]+: (warning|error)|^   ' | LC_ALL=C sort
 }
+
+# build_unpatched: the ARCH kernel from the unpatched base, with the
+# patched kernel's .config (olddefconfig drops the feature's options), in
+# $BUILD/$ARCH/kernel-base (make bench compares it; harness/alloc.sh
+# --check runs the allocator libraries on it: a kernel without the
+# feature). After load_arch and build.sh.
+build_unpatched() {
+	local kb=$BUILD/$ARCH/kernel-base
+	base_worktree
+	mkdir -p "$kb"
+	cmp -s "$KBUILD/.config" "$kb/.config.patched" || {
+		cp "$KBUILD/.config" "$kb/.config"
+		cp "$KBUILD/.config" "$kb/.config.patched"
+	}
+	info "$ARCH: building the unpatched kernel in $kb (log: $kb/build.log)"
+	(SRC=$BASE_SRC KBUILD=$kb; kmake olddefconfig && kmake -j"$(nproc)") \
+		>"$kb/build.log" 2>&1 ||
+		{ tail -n 20 "$kb/build.log" >&2; die "$ARCH: unpatched kernel build failed; see $kb/build.log"; }
+	[ -f "$kb/$KERNEL_IMAGE" ] || die "$ARCH: unpatched build produced no $KERNEL_IMAGE"
+}

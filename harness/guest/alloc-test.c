@@ -2,27 +2,38 @@
 /*
  * Allocators against MADV_PT_RECLAIM, in the guest (harness/alloc.sh).
  *
- * usage: alloc-test [-c] [-s SECONDS] [-t THREADS] [-w SECONDS]
+ * usage: alloc-test [-c | -n] [-r RUNS] [-s SECONDS] [-t THREADS] [-w SECONDS]
  *
  * Runs /t/churn (allocators/churn.c, linked dynamically against glibc)
  * under each allocator, preloaded from the Debian packages copied into
  * the initramfs, and each way of reclaiming:
  *
- *   none      the allocator alone
+ *   stock     the allocator alone, with vm.pt_reclaim_dontneed=0: what
+ *             the kernel without this series keeps (MADV_DONTNEED frees
+ *             no table)
+ *   none      the allocator alone (MADV_DONTNEED frees the tables it
+ *             covers whole: vm.pt_reclaim_dontneed=1, the default)
  *   self      churn calls madvise(MADV_PT_RECLAIM) over its mappings once
  *             everything is freed (what an allocator would do after a
  *             purge of its own)
  *   operator  ptreclaim --self -i 1 runs churn and reclaims in it every
  *             second (tools/mm/ptreclaim, process_madvise())
  *   preload   LD_PRELOAD of allocators/preload's libptreclaim.so
+ *   hooks     jemalloc only: allocators/jemalloc's libptreclaim-jemalloc.so,
+ *             jemalloc's extent hooks (the native integration)
  *
- * and prints "alloc,ALLOCATOR,METHOD,METRIC,VALUE" lines (VmPTE and
- * VmRSS fresh, at the peak and at the end; churn operations per second).
+ * RUNS times (default 1), and prints "alloc,RUN,ALLOCATOR,METHOD,METRIC,VALUE"
+ * lines: VmPTE fresh, at the peak and at the end, the tables that still
+ * map a page at the end (churn's used_tables_kb), VmRSS at the peak and
+ * at the end, churn operations per second, and for the libraries their
+ * MADV_PT_RECLAIM calls and the time spent in them.
  *
- * -c: instead, the checks of the preload library, as KTAP: it frees the
- * tables jemalloc's purges leave, PT_RECLAIM_DISABLE=1 turns it off, its
- * counters say what it did. (Its behaviour on a kernel without the
- * feature is checked on the host: harness/tests/preload.sh.)
+ * -c: instead, the checks of the two libraries, as KTAP: they free the
+ * tables jemalloc's purges leave, PT_RECLAIM_DISABLE=1 turns them off,
+ * their counters say what they did.
+ * -n: the checks for a kernel without MADV_PT_RECLAIM (harness/alloc.sh
+ * boots the unpatched kernel): each library makes one call, gets EINVAL,
+ * makes no other, says nothing unless asked, and churn runs to the end.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,35 +48,56 @@
 
 #define LIBDIR	"/usr/lib/x86_64-linux-gnu"
 #define PRELOAD	"/t/libptreclaim.so"
+#define HOOKS	"/t/libptreclaim-jemalloc.so"
 
 struct allocator {
 	const char *name, *lib, *env;
+	bool release;	/* churn -T: ask it to give free memory back */
+	bool jemalloc;	/* the hooks method applies */
 };
 
 static const struct allocator allocators[] = {
-	{ "glibc", NULL, NULL },
-	{ "jemalloc", LIBDIR "/libjemalloc.so.2", NULL },
+	{ "glibc", NULL, NULL, false, false },
+	{ "jemalloc", LIBDIR "/libjemalloc.so.2", NULL, false, true },
 	/* purging by decay (10 s) also when the program is idle */
 	{ "jemalloc-background", LIBDIR "/libjemalloc.so.2",
-	  "MALLOC_CONF=background_thread:true" },
+	  "MALLOC_CONF=background_thread:true", false, true },
 	/* purge at once, with MADV_FREE and then MADV_DONTNEED */
 	{ "jemalloc-immediate", LIBDIR "/libjemalloc.so.2",
-	  "MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0" },
-	{ "tcmalloc", LIBDIR "/libtcmalloc_minimal.so.4", NULL },
+	  "MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0", false, true },
+	{ "tcmalloc", LIBDIR "/libtcmalloc_minimal.so.4", NULL, false, false },
 	{ "tcmalloc-aggressive", LIBDIR "/libtcmalloc_minimal.so.4",
-	  "TCMALLOC_AGGRESSIVE_DECOMMIT=true" },
-	{ "mimalloc", LIBDIR "/libmimalloc.so.2", NULL },
+	  "TCMALLOC_AGGRESSIVE_DECOMMIT=true", false, false },
+	/* MallocExtension_ReleaseFreeMemory() once everything is freed */
+	{ "tcmalloc-release", LIBDIR "/libtcmalloc_minimal.so.4", NULL,
+	  true, false },
+	{ "mimalloc", LIBDIR "/libmimalloc.so.2", NULL, false, false },
+	/* mi_collect(true) once everything is freed */
+	{ "mimalloc-collect", LIBDIR "/libmimalloc.so.2", NULL, true, false },
 };
 
-enum method { NONE, SELF, OPERATOR, PRELOAD_LIB, NMETHODS };
-static const char *const method_name[] = { "none", "self", "operator", "preload" };
+enum method { STOCK, NONE, SELF, OPERATOR, PRELOAD_LIB, HOOKS_LIB, NMETHODS };
+static const char *const method_name[] = {
+	"stock", "none", "self", "operator", "preload", "hooks"
+};
+
+#define DONTNEED_SYSCTL "/proc/sys/vm/pt_reclaim_dontneed"
+
+static void set_dontneed(const char *v)
+{
+	FILE *f = fopen(DONTNEED_SYSCTL, "w");
+
+	if (!f || fputs(v, f) < 0 || fclose(f))
+		ksft_exit_fail_msg("%s: %s\n", DONTNEED_SYSCTL, strerror(errno));
+}
 
 static const char *seconds = "3", *threads = "4", *wait_s = "2";
 
-/* What one run gave: -1 where churn did not say. */
+/* What one run gave: -1 where churn or the library did not say. */
 struct result {
-	long fresh, peak_pte, peak_rss, end_pte, end_rss, ops;
-	long purges, batches, calls, failed;	/* libptreclaim's counters */
+	long fresh, peak_pte, peak_rss, end_pte, end_used, end_rss, ops;
+	/* the library's counters; lines it printed */
+	long purges, batches, calls, failed, holes, us, said;
 	int status;
 };
 
@@ -74,8 +106,11 @@ static void parse(char *line, struct result *r)
 	char phase[32], metric[32];
 	long v;
 
-	if (sscanf(line, "libptreclaim: %ld purges seen, %ld batches, %ld MADV_PT_RECLAIM calls, %ld failed",
-		   &r->purges, &r->batches, &r->calls, &r->failed) == 4)
+	if (!strncmp(line, "libptreclaim", 12))
+		r->said++;
+	if (sscanf(line, "%*[a-z-]: %ld purges seen, %ld batches, %ld MADV_PT_RECLAIM calls, %ld failed, %ld over a hole, %ld us in the calls",
+		   &r->purges, &r->batches, &r->calls, &r->failed, &r->holes,
+		   &r->us) == 6)
 		return;
 	if (sscanf(line, "churn,%31[^,],%31[^,],%ld", phase, metric, &v) != 3)
 		return;
@@ -90,18 +125,23 @@ static void parse(char *line, struct result *r)
 	/* the last phase printed is the end: freed, idle or reclaimed */
 	else if (!strcmp(metric, "vmpte_kb"))
 		r->end_pte = v;
+	else if (!strcmp(metric, "used_tables_kb"))
+		r->end_used = v;
 	else if (!strcmp(metric, "vmrss_kb"))
 		r->end_rss = v;
 }
 
 /*
- * Run churn under @a and @m, with @extra_env (or NULL) on top; its
+ * Run churn under @a and @m, with @extra_env (NAME=VALUE words, or
+ * NULL) on top; its
  * output (stdout and stderr) goes to the console as comments.
  */
 static struct result run(const struct allocator *a, enum method m,
 			 const char *extra_env)
 {
-	struct result r = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+	struct result r = {
+		-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, -1
+	};
 	char preload[256] = "", *argv[16], line[512];
 	int p[2], i = 0, st;
 	FILE *f;
@@ -110,6 +150,8 @@ static struct result run(const struct allocator *a, enum method m,
 	if (m == PRELOAD_LIB)
 		snprintf(preload, sizeof(preload), "%s%s%s", PRELOAD,
 			 a->lib ? " " : "", a->lib ? a->lib : "");
+	else if (m == HOOKS_LIB)
+		snprintf(preload, sizeof(preload), "%s %s", a->lib, HOOKS);
 	else if (a->lib)
 		snprintf(preload, sizeof(preload), "%s", a->lib);
 	if (m == OPERATOR) {
@@ -124,6 +166,8 @@ static struct result run(const struct allocator *a, enum method m,
 	argv[i++] = (char *)threads;
 	argv[i++] = "-s";
 	argv[i++] = (char *)seconds;
+	if (a->release)
+		argv[i++] = "-T";
 	if (m == SELF) {
 		argv[i++] = "-R";
 	} else {
@@ -132,6 +176,8 @@ static struct result run(const struct allocator *a, enum method m,
 	}
 	argv[i] = NULL;
 
+	if (m == STOCK)
+		set_dontneed("0");
 	if (pipe(p))
 		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
 	pid = fork();
@@ -145,12 +191,18 @@ static struct result run(const struct allocator *a, enum method m,
 		setenv("LD_LIBRARY_PATH", "/lib/x86_64-linux-gnu:" LIBDIR, 1);
 		if (*preload)
 			setenv("LD_PRELOAD", preload, 1);
-		if (m == PRELOAD_LIB)
+		if (m == PRELOAD_LIB || m == HOOKS_LIB)
 			setenv("PT_RECLAIM_STATS", "1", 1);
 		if (a->env)
 			putenv((char *)a->env);
-		if (extra_env)
-			putenv((char *)extra_env);
+		/* NAME=VALUE words; the copy lives until the exec */
+		if (extra_env) {
+			char *e = strdup(extra_env), *save = NULL, *w;
+
+			for (w = strtok_r(e, " ", &save); w;
+			     w = strtok_r(NULL, " ", &save))
+				putenv(w);
+		}
 		execv(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -165,6 +217,8 @@ static struct result run(const struct allocator *a, enum method m,
 		fclose(f);
 	waitpid(pid, &st, 0);
 	r.status = st;
+	if (m == STOCK)
+		set_dontneed("1");
 	return r;
 }
 
@@ -178,95 +232,146 @@ static const struct allocator *allocator(const char *name)
 	ksft_exit_fail_msg("no allocator %s\n", name);
 }
 
-static void matrix(void)
+static void matrix(int runs)
 {
 	unsigned int i;
-	int m;
+	int m, k;
 
-	/* unrecorded: TCG translates code on first use */
-	run(&allocators[0], NONE, NULL);
-	for (i = 0; i < sizeof(allocators) / sizeof(allocators[0]); i++) {
-		for (m = 0; m < NMETHODS; m++) {
-			const char *a = allocators[i].name, *mn = method_name[m];
-			struct result r = run(&allocators[i], m, NULL);
+	for (k = 1; k <= runs; k++) {
+		for (i = 0; i < sizeof(allocators) / sizeof(allocators[0]); i++) {
+			const char *s = seconds, *w = wait_s;
 
-			if (r.status || r.end_pte < 0)
-				ksft_exit_fail_msg("%s %s: churn failed (status %#x)\n",
-						   a, mn, r.status);
-			printf("alloc,%s,%s,fresh_vmpte_kb,%ld\n", a, mn, r.fresh);
-			printf("alloc,%s,%s,peak_vmpte_kb,%ld\n", a, mn, r.peak_pte);
-			printf("alloc,%s,%s,end_vmpte_kb,%ld\n", a, mn, r.end_pte);
-			printf("alloc,%s,%s,peak_vmrss_kb,%ld\n", a, mn, r.peak_rss);
-			printf("alloc,%s,%s,end_vmrss_kb,%ld\n", a, mn, r.end_rss);
-			printf("alloc,%s,%s,ops_per_s,%ld\n", a, mn, r.ops);
-			fflush(stdout);
+			/* unrecorded: TCG translates code on first use */
+			seconds = "1";
+			wait_s = "0";
+			run(&allocators[i], NONE, NULL);
+			seconds = s;
+			wait_s = w;
+			for (m = 0; m < NMETHODS; m++) {
+				const struct allocator *a = &allocators[i];
+				struct result r;
+
+				if (m == HOOKS_LIB && !a->jemalloc)
+					continue;
+				r = run(a, m, NULL);
+				if (r.status || r.end_pte < 0)
+					ksft_exit_fail_msg("%s %s: churn failed (status %#x)\n",
+							   a->name, method_name[m], r.status);
+#define OUT(metric, v) printf("alloc,%d,%s,%s," metric ",%ld\n", k, a->name, method_name[m], v)
+				OUT("fresh_vmpte_kb", r.fresh);
+				OUT("peak_vmpte_kb", r.peak_pte);
+				OUT("end_vmpte_kb", r.end_pte);
+				OUT("end_used_kb", r.end_used);
+				OUT("peak_vmrss_kb", r.peak_rss);
+				OUT("end_vmrss_kb", r.end_rss);
+				OUT("ops_per_s", r.ops);
+				OUT("calls", r.calls);
+				OUT("us_in_calls", r.us);
+#undef OUT
+				fflush(stdout);
+			}
 		}
 	}
 }
 
-/* The preload library's checks, on jemalloc purging at once. */
-static void checks(void)
+/*
+ * On a kernel with the feature, each library with jemalloc purging at
+ * once: the tables go, PT_RECLAIM_DISABLE=1 keeps them, the counters
+ * add up. Batches of 16 MiB: what the last, unfinished batch leaves is
+ * small against the tables built.
+ */
+static void check_lib(enum method m)
 {
 	const struct allocator *je = allocator("jemalloc-immediate");
+	const char *mn = method_name[m];
 	struct result on, off;
 	long built, kept;
 
-	ksft_print_header();
-	ksft_set_plan(3);
-
-	/*
-	 * Batches of 16 MiB: what the last, unfinished batch leaves is
-	 * small against the tables built.
-	 */
-	on = run(je, PRELOAD_LIB, "PT_RECLAIM_BATCH_MB=16");
+	on = run(je, m, "PT_RECLAIM_BATCH_MB=16");
 	built = on.peak_pte - on.fresh;
 	kept = on.end_pte - on.fresh;
-	ksft_print_msg("with the library: %ld kB of tables built, %ld kept\n",
-		       built, kept);
-	/* 4-7% kept seen: jemalloc's own tables, the last batch */
+	ksft_print_msg("%s: %ld kB of tables built, %ld kept\n", mn, built, kept);
+	/* 4-7% kept seen (preload): jemalloc's own tables, the last batch */
 	ksft_test_result(!on.status && built > 0 && on.end_pte >= 0 &&
 			 kept * 5 <= built,
-			 "preload: jemalloc keeps at most a fifth of the tables it built\n");
+			 "%s: jemalloc keeps at most a fifth of the tables it built\n", mn);
 
-	off = run(je, PRELOAD_LIB, "PT_RECLAIM_DISABLE=1");
+	off = run(je, m, "PT_RECLAIM_DISABLE=1");
 	built = off.peak_pte - off.fresh;
 	kept = off.end_pte - off.fresh;
-	ksft_print_msg("PT_RECLAIM_DISABLE=1: %ld kB built, %ld kept\n",
-		       built, kept);
+	ksft_print_msg("%s, PT_RECLAIM_DISABLE=1: %ld kB built, %ld kept\n",
+		       mn, built, kept);
 	/*
 	 * MADV_DONTNEED's own reclaim (vm.pt_reclaim_dontneed, on by
 	 * default) frees the tables a purge covers whole: about half of
-	 * them are kept here (48-56% seen).
+	 * them are kept here (47-57% seen).
 	 */
 	ksft_test_result(!off.status && built > 0 && kept * 4 >= built &&
 			 off.calls == 0,
-			 "preload: PT_RECLAIM_DISABLE=1 turns it off (a quarter of the tables or more kept, no call)\n");
+			 "%s: PT_RECLAIM_DISABLE=1 turns it off (a quarter of the tables or more kept, no call)\n",
+			 mn);
 
 	ksft_test_result(on.purges > 0 && on.batches > 0 &&
-			 on.calls >= on.batches && on.failed == 0,
-			 "preload: counters: %ld purges seen, %ld batches, %ld calls, %ld failed\n",
-			 on.purges, on.batches, on.calls, on.failed);
-	ksft_finished();
+			 on.calls >= on.batches && on.failed == 0 && on.us >= 0,
+			 "%s: counters: %ld purges seen, %ld batches, %ld calls, %ld failed, %ld us in them\n",
+			 mn, on.purges, on.batches, on.calls, on.failed, on.us);
+}
+
+/*
+ * On a kernel without the feature: the first call gets EINVAL and is
+ * the last; without PT_RECLAIM_STATS the library prints nothing; churn
+ * runs to its end either way. Batches of 1 MiB: without the switch-off
+ * there would be hundreds of calls.
+ */
+static void check_lib_nofeature(enum method m)
+{
+	const struct allocator *je = allocator("jemalloc-immediate");
+	const char *mn = method_name[m];
+	struct result r;
+
+	r = run(je, m, "PT_RECLAIM_BATCH_MB=1");
+	ksft_test_result(!r.status && r.end_pte >= 0 && r.batches > 0 &&
+			 r.calls == 1 && r.failed == 1,
+			 "%s: no MADV_PT_RECLAIM: one call, EINVAL, then off (%ld purges seen, %ld batches, %ld calls, %ld failed)\n",
+			 mn, r.purges, r.batches, r.calls, r.failed);
+
+	r = run(je, m, "PT_RECLAIM_BATCH_MB=1 PT_RECLAIM_STATS=0");
+	ksft_test_result(!r.status && r.end_pte >= 0 && r.said == 0,
+			 "%s: no MADV_PT_RECLAIM: quiet, and churn ran to its end\n", mn);
 }
 
 int main(int argc, char **argv)
 {
-	bool check = false;
-	int c;
+	bool check = false, nofeature = false;
+	int c, runs = 1;
 
-	while ((c = getopt(argc, argv, "cs:t:w:")) != -1) {
+	while ((c = getopt(argc, argv, "cnr:s:t:w:")) != -1) {
 		switch (c) {
 		case 'c': check = true; break;
+		case 'n': nofeature = true; break;
+		case 'r': runs = atoi(optarg); break;
 		case 's': seconds = optarg; break;
 		case 't': threads = optarg; break;
 		case 'w': wait_s = optarg; break;
 		default:
-			fprintf(stderr, "usage: alloc-test [-c] [-s SECONDS] [-t THREADS] [-w SECONDS]\n");
+			fprintf(stderr, "usage: alloc-test [-c | -n] [-r RUNS] [-s SECONDS] [-t THREADS] [-w SECONDS]\n");
 			return 2;
 		}
 	}
-	if (check)
-		checks();
-	matrix();
+	if (check || nofeature) {
+		ksft_print_header();
+		ksft_set_plan(check ? 6 : 4);
+		if (check) {
+			check_lib(PRELOAD_LIB);
+			check_lib(HOOKS_LIB);
+		} else {
+			check_lib_nofeature(PRELOAD_LIB);
+			check_lib_nofeature(HOOKS_LIB);
+		}
+		ksft_finished();
+	}
+	if (runs < 1)
+		ksft_exit_fail_msg("-r %d: want 1 or more runs\n", runs);
+	matrix(runs);
 	return 0;
 }

@@ -10,7 +10,7 @@
 scratch_dir
 je=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 [ -e "$je" ] || fail "$je not found; run 'make install' (package libjemalloc2)"
-make -s -C "$TOP/allocators/preload" O="$tmp" || fail "allocators/preload did not build"
+make -s -C "$TOP/allocators" O="$tmp" "$tmp/libptreclaim.so" || fail "allocators/preload did not build"
 gcc -O2 -Wall -Wextra -Werror -pthread -o "$tmp/churn" "$TOP/allocators/churn.c" ||
 	fail "allocators/churn.c did not build"
 gcc -O2 -Wall -Wextra -Werror -o "$tmp/no-pt-reclaim" "$HARNESS/tests/no-pt-reclaim.c" ||
