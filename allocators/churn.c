@@ -197,8 +197,9 @@ static void count_region(struct level *lv, int nlv,
 /*
  * The page tables (kB) over a present or swapped page, PTE to PUD: the
  * ones VmPTE counts. A table of page_size / sizeof(void *) entries at
- * every level (x86_64, arm64 with 4 KiB pages); -1 elsewhere, or when
- * the kernel has no PAGEMAP_SCAN.
+ * every level (x86_64, arm64); -1 on s390x, or when the kernel has no
+ * PAGEMAP_SCAN. PAGEMAP_SCAN skips VM_PFNMAP mappings ([vvar]): their
+ * tables, if any of their own, are not counted.
  */
 static long used_tables_kb(void)
 {

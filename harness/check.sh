@@ -10,7 +10,7 @@
 # (harness/verdict.sh);
 # then the upstream checks (harness/lint.sh), the patch series
 # (harness/series-check.sh), the end-to-end scenarios (harness/e2e.sh),
-# the allocators' preload library (harness/alloc.sh --check), then the
+# the allocators' libraries (harness/alloc.sh --check), then the
 # harness's own tests
 # (harness/tests/*.sh). Goes on after a failure; prints the
 # skipped count, then, last, "N passed, N failed" summed over everything.
@@ -105,8 +105,9 @@ case " $archs " in
 *" x86_64 "*) checks e2e "$HARNESS/e2e.sh" ;;
 esac
 
-# The preload library for allocators (allocators/preload) in an x86_64
-# guest, with jemalloc (harness/alloc.sh --check).
+# The allocators' libraries (allocators/: preload, jemalloc hooks) in an
+# x86_64 guest with jemalloc, on the test kernel and on the unpatched one
+# (harness/alloc.sh --check).
 case " $archs " in
 *" x86_64 "*) checks alloc "$HARNESS/alloc.sh" --check ;;
 esac

@@ -4,14 +4,16 @@
  * leave empty, through its documented extent hooks (jemalloc(3),
  * "arena.<i>.extent_hooks"), without a preload of madvise().
  *
- * ptreclaim_jemalloc_install() gives every automatic arena a copy of
- * jemalloc's default hooks in which the purge hooks, after the default
- * purge succeeded, pass the purged range to the batching of
+ * ptreclaim_jemalloc_install() gives every automatic arena that has
+ * jemalloc's default hooks a copy of them in which the purge hooks, after
+ * the default purge succeeded, pass the purged range to the batching of
  * ../preload/batch.c (PT_RECLAIM_BATCH_MB, PT_RECLAIM_DISABLE,
- * PT_RECLAIM_STATS as for libptreclaim.so). Everything else is
- * jemalloc's own code. A program linked with jemalloc calls it once,
- * early, from main(); this library also calls it from its constructor,
- * so that
+ * PT_RECLAIM_STATS as for libptreclaim.so). The hooks themselves are
+ * jemalloc's own code; jemalloc takes its paths for arenas with custom
+ * hooks, though (what make alloc's throughput column measures). A program
+ * linked with jemalloc calls it once, early, from main() (compiling this
+ * file and batch.c in, when jemalloc is linked statically); this library
+ * also calls it from its constructor, so that
  *
  *   LD_PRELOAD="libjemalloc.so.2 libptreclaim-jemalloc.so" program
  *
@@ -42,44 +44,72 @@ static bool purge_forced(extent_hooks_t *h, void *addr, size_t size,
 	(void)h;
 	if (dflt->purge_forced(dflt, addr, size, offset, length, arena))
 		return true;	/* not purged: the pages are still there */
-	ptreclaim_purged((unsigned long)addr + offset, length);
+	ptreclaim_purged((unsigned long)addr + offset, length, false);
 	return false;
 }
 
-/* MADV_FREE: the tables go once the kernel has taken the pages */
+/* MADV_FREE: noted, not counted (the pages stay until the kernel takes them) */
 static bool purge_lazy(extent_hooks_t *h, void *addr, size_t size,
 		       size_t offset, size_t length, unsigned int arena)
 {
 	(void)h;
 	if (dflt->purge_lazy(dflt, addr, size, offset, length, arena))
 		return true;
-	ptreclaim_purged((unsigned long)addr + offset, length);
+	ptreclaim_purged((unsigned long)addr + offset, length, true);
 	return false;
+}
+
+/* Give arena @i our hooks if it has jemalloc's (made if not yet). */
+static int set_hooks(unsigned int i)
+{
+	extent_hooks_t *cur, *new = &hooks;
+	size_t sz = sizeof(cur);
+	char name[64];
+	int err;
+
+	snprintf(name, sizeof(name), "arena.%u.extent_hooks", i);
+	/* an automatic arena not made yet reads as jemalloc's */
+	err = mallctl(name, &cur, &sz, NULL, 0);
+	if (!err && cur == dflt)
+		err = mallctl(name, NULL, NULL, &new, sizeof(new));
+	if (err)
+		fprintf(stderr, "libptreclaim-jemalloc: mallctl(%s): error %d\n",
+			name, err);
+	return err;
 }
 
 /**
  * ptreclaim_jemalloc_install() - reclaim page tables after jemalloc's purges
  *
- * Sets the hooks of every automatic arena (making those not made yet);
- * once is enough, later calls do nothing.
+ * Sets the hooks of every automatic arena (making those not made yet)
+ * that has jemalloc's own: arenas with an application's hooks are left
+ * alone. Does nothing on a kernel without MADV_PT_RECLAIM or with
+ * PT_RECLAIM_DISABLE=1. Once is enough; later calls do nothing.
  *
  * Return: 0, or the errno of the mallctl() that failed (also printed).
  */
+__attribute__((visibility("default")))
 int ptreclaim_jemalloc_install(void)
 {
 	static bool done;
-	extent_hooks_t *new = &hooks;
 	size_t sz = sizeof(dflt), huge, hsz = sizeof(huge);
 	unsigned int n, i;
-	char name[64];
 	int err;
 
 	if (done)
 		return 0;
 	ptreclaim_batch_init("libptreclaim-jemalloc");
+	if (ptreclaim_off()) {
+		done = true;
+		return 0;
+	}
 	err = mallctl("arena.0.extent_hooks", &dflt, &sz, NULL, 0);
 	if (!err)
 		err = mallctl("opt.oversize_threshold", &huge, &hsz, NULL, 0);
+	if (!err) {
+		sz = sizeof(n);
+		err = mallctl("arenas.narenas", &n, &sz, NULL, 0);
+	}
 	if (err) {
 		fprintf(stderr, "libptreclaim-jemalloc: mallctl: error %d: not installed\n", err);
 		return err;
@@ -95,16 +125,10 @@ int ptreclaim_jemalloc_install(void)
 
 		free(p);
 	}
-	sz = sizeof(n);
-	err = mallctl("arenas.narenas", &n, &sz, NULL, 0);
-	for (i = 0; !err && i < n; i++) {
-		snprintf(name, sizeof(name), "arena.%u.extent_hooks", i);
-		err = mallctl(name, NULL, NULL, &new, sizeof(new));
-	}
-	if (err) {
-		fprintf(stderr, "libptreclaim-jemalloc: mallctl(%s): error %d: installed on %u of %u arenas\n",
-			name, err, i - 1, n);
-		return err;
+	for (i = 0; i < n; i++) {
+		err = set_hooks(i);
+		if (err)
+			return err;
 	}
 	done = true;
 	return 0;

@@ -3,21 +3,26 @@
  * The batching of libptreclaim.so and libptreclaim-jemalloc.so.
  *
  * Each purge notes the page-table spans it touches (PMD_SIZE aligned),
- * merged into at most MAX_SPANS ranges; once the purged bytes since the
- * last batch reach PT_RECLAIM_BATCH_MB (default 64), the thread whose
- * purge crossed it takes the ranges and calls madvise(MADV_PT_RECLAIM)
- * on each, outside the lock. The kernel frees only tables whose entries
- * are all none, so a span still in use costs one read per table and is
- * left alone; a span purged by MADV_FREE is freed only once the kernel
- * has reclaimed its pages.
+ * merged into at most MAX_SPANS ranges; once the bytes purged by
+ * MADV_DONTNEED since the last batch reach PT_RECLAIM_BATCH_MB (default
+ * 64), the thread whose purge crossed it takes the ranges and calls
+ * madvise(MADV_PT_RECLAIM) on each, outside the lock. The kernel frees
+ * only tables whose entries are all none, so a span still in use costs
+ * one read per table and is left alone. A lazy purge (MADV_FREE) leaves
+ * its pages mapped until the kernel takes them, so a reclaim right after
+ * it would free nothing: its spans are noted but do not count towards a
+ * batch, and go with the next one, later.
  *
- * On a kernel without MADV_PT_RECLAIM the first call fails with EINVAL:
- * reclaiming then stops, without a word. Also off with
- * PT_RECLAIM_DISABLE=1. PT_RECLAIM_STATS=1 prints the counters to
- * stderr at exit, with the time spent in the calls.
+ * At start, a zero-length madvise(MADV_PT_RECLAIM) asks the kernel
+ * whether it knows the advice (the advice is checked before the length);
+ * one that does not answers EINVAL and reclaiming is off from then on,
+ * without a word. Also off with PT_RECLAIM_DISABLE=1. PT_RECLAIM_STATS=1
+ * prints the counters to stderr at exit, with the time spent in the
+ * calls.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,25 +104,44 @@ static void fork_child(void)
 }
 
 /**
- * ptreclaim_batch_init() - read the PT_RECLAIM_* environment
+ * ptreclaim_batch_init() - read the PT_RECLAIM_* environment, probe the kernel
  * @name: what the counters are printed as, at exit
+ *
+ * The first call does the work; later ones only rename the counters.
  */
-void ptreclaim_batch_init(const char *name)
+static void init_once(void)
 {
 	const char *s = getenv("PT_RECLAIM_BATCH_MB");
+	unsigned long mb;
 
-	who = name;
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
-
 	span_size = table_span();
-	if (s && *s)
-		batch = strtoul(s, NULL, 0) << 20;
-	s = getenv("PT_RECLAIM_DISABLE");
-	if (s && *s == '1')
-		__atomic_store_n(&off, 1, __ATOMIC_RELAXED);
+	if (s && *s) {
+		mb = strtoul(s, NULL, 0);
+		batch = mb > ULONG_MAX >> 20 ? ULONG_MAX : mb << 20;
+	}
 	s = getenv("PT_RECLAIM_STATS");
 	if (s && *s == '1')
 		atexit(stats);
+	s = getenv("PT_RECLAIM_DISABLE");
+	if (s && *s == '1') {
+		__atomic_store_n(&off, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	/* the probe: EINVAL here is a kernel without the advice */
+	n_calls++;
+	if (syscall(SYS_madvise, 0UL, 0UL, MADV_PT_RECLAIM)) {
+		n_failed++;
+		__atomic_store_n(&off, 1, __ATOMIC_RELAXED);
+	}
+}
+
+void ptreclaim_batch_init(const char *name)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	who = name;
+	pthread_once(&once, init_once);
 }
 
 /* Note [start, end) (span-aligned), merging with what is there. */
@@ -197,8 +221,9 @@ static void reclaim(const struct span *s, int n)
  * ptreclaim_purged() - note a purge; reclaim if it completes a batch
  * @addr: start of the purged range
  * @len: its length
+ * @lazy: MADV_FREE: noted, but not counted towards the batch
  */
-void ptreclaim_purged(unsigned long addr, unsigned long len)
+void ptreclaim_purged(unsigned long addr, unsigned long len, bool lazy)
 {
 	struct span todo[MAX_SPANS];
 	unsigned long start = addr & ~(span_size - 1);
@@ -211,7 +236,8 @@ void ptreclaim_purged(unsigned long addr, unsigned long len)
 	pthread_mutex_lock(&lock);
 	n_purges++;
 	note(start, end);
-	pending += len;
+	if (!lazy)
+		pending += len;
 	if (pending >= batch) {
 		n = nspans;
 		memcpy(todo, spans, n * sizeof(*spans));
