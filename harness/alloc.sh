@@ -15,7 +15,7 @@
 #                    throughput against the allocator alone in the same
 #                    run, median and range). ALLOC_SECONDS (3) of churn
 #                    per run, then ALLOC_WAIT (11) seconds idle: longer
-#                    than jemalloc's 10 s decay. About 11 minutes a run.
+#                    than jemalloc's 10 s decay. About 10 minutes a run.
 #   --report:        only make results.csv and results.md again, from
 #                    build/alloc/raw.csv and build/alloc/meta.
 #   --check:         the libraries' checks on the test kernel, then on
