@@ -160,6 +160,29 @@ static long status_kb(const char *key)
 	return v;
 }
 
+/*
+ * The process's mappings, from /proc/self/maps, read whole into @start
+ * and @end before the caller acts on them (acting while reading would be
+ * fragile). Returns their number.
+ */
+#define MAX_MAPS 65536
+static int read_maps(unsigned long *start, unsigned long *end)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		die("/proc/self/maps");
+	while (n < MAX_MAPS && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &start[n], &end[n]) == 2)
+			n++;
+	fclose(f);
+	return n;
+}
+
+static unsigned long map_start[MAX_MAPS], map_end[MAX_MAPS];
+
 #ifdef PAGEMAP_SCAN
 /*
  * Count, at each level, the tables that map something: walking the
@@ -204,12 +227,10 @@ static void count_region(struct level *lv, int nlv,
 static long used_tables_kb(void)
 {
 	static struct page_region vec[4096];
-	unsigned long ptrs = page_size / sizeof(void *), start, end;
+	unsigned long ptrs = page_size / sizeof(void *);
 	struct level lv[3];
-	char line[512];
 	long kb = 0;
-	int fd, l, nlv = 3, i;
-	FILE *maps;
+	int fd, l, nlv = 3, i, m, nmaps;
 
 #ifdef __s390x__
 	return -1;	/* 2 KiB PTE tables, 16 KiB region tables */
@@ -222,10 +243,10 @@ static long used_tables_kb(void)
 		lv[l].last = ~0UL;
 	}
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	maps = fopen("/proc/self/maps", "re");
-	if (fd < 0 || !maps)
-		die("/proc/self/pagemap, maps");
-	while (fgets(line, sizeof(line), maps)) {
+	if (fd < 0)
+		die("/proc/self/pagemap");
+	nmaps = read_maps(map_start, map_end);
+	for (m = 0; m < nmaps; m++) {
 		struct pm_scan_arg arg = {
 			.size = sizeof(arg),
 			.vec = (unsigned long)vec,
@@ -236,11 +257,11 @@ static long used_tables_kb(void)
 		int n;
 
 		/* [vsyscall] is not in the process's page tables */
-		if (sscanf(line, "%lx-%lx", &start, &end) != 2 ||
-		    end > (1UL << 56))
+		if (map_end[m] > (1UL << 56))
 			continue;
-		for (arg.start = start; arg.start < end; arg.start = arg.walk_end) {
-			arg.end = end;
+		for (arg.start = map_start[m]; arg.start < map_end[m];
+		     arg.start = arg.walk_end) {
+			arg.end = map_end[m];
 			n = ioctl(fd, PAGEMAP_SCAN, &arg);
 			if (n < 0) {
 				kb = -1;
@@ -253,7 +274,6 @@ static long used_tables_kb(void)
 	for (l = 0; l < nlv; l++)
 		kb += lv[l].count * (page_size >> 10);
 out:
-	fclose(maps);
 	close(fd);
 	return kb;
 }
@@ -310,27 +330,16 @@ static const char *release(void)
 }
 
 /*
- * MADV_PT_RECLAIM over every mapping of the process, read from
- * /proc/self/maps into a buffer first (the calls do not change the
- * mappings, but reading while calling would be fragile anyway).
- * Returns the number of calls that failed with EINVAL, -1 when none was
- * made.
+ * MADV_PT_RECLAIM over every mapping of the process (the calls do not
+ * change the mappings). Returns the number of calls that failed with
+ * EINVAL, -1 when none was made.
  */
 static int reclaim_all(void)
 {
-	static unsigned long start[65536], end[65536];
-	char line[512];
-	int n = 0, i, einval = 0;
-	FILE *f = fopen("/proc/self/maps", "r");
+	int n = read_maps(map_start, map_end), i, einval = 0;
 
-	if (!f)
-		die("/proc/self/maps");
-	while (n < 65536 && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx", &start[n], &end[n]) == 2)
-			n++;
-	fclose(f);
 	for (i = 0; i < n; i++)
-		if (madvise((void *)start[i], end[i] - start[i],
+		if (madvise((void *)map_start[i], map_end[i] - map_start[i],
 			    MADV_PT_RECLAIM) && errno == EINVAL)
 			einval++;
 	return n ? einval : -1;

@@ -58,14 +58,10 @@ report() {
 			}
 		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 	}
-	function lo(str,   v, n, i, m) {
+	# the smallest (sign 1) or largest (sign -1) of the values
+	function ext(str, sign,   v, n, i, m) {
 		n = split(str, v, " "); m = v[1]
-		for (i = 2; i <= n; i++) if (v[i] + 0 < m + 0) m = v[i]
-		return m
-	}
-	function hi(str,   v, n, i, m) {
-		n = split(str, v, " "); m = v[1]
-		for (i = 2; i <= n; i++) if (v[i] + 0 > m + 0) m = v[i]
+		for (i = 2; i <= n; i++) if (sign * v[i] < sign * m) m = v[i]
 		return m
 	}
 	NF != 6 || $6 !~ /^-?[0-9]+$/ { printf "raw.csv line %d: not alloc,RUN,ALLOCATOR,METHOD,METRIC,NUMBER: %s\n", NR, $0 > "/dev/stderr"; bad = 1; exit 1 }
@@ -95,7 +91,7 @@ report() {
 				us = us " " v[p "us_in_calls"]
 			}
 			print k, split(kept, t, " "), med(peak), med(kept), med(empty), sprintf("%.0f", med(prss)), sprintf("%.1f", med(rss)),
-				sprintf("%.2f", med(ratio)), sprintf("%.2f", lo(ratio)), sprintf("%.2f", hi(ratio)),
+				sprintf("%.2f", med(ratio)), sprintf("%.2f", ext(ratio, 1)), sprintf("%.2f", ext(ratio, -1)),
 				med(calls), med(us)
 		}
 	}' "$out/raw.csv" > "$out/results.csv.tmp" || die "$out/raw.csv: malformed (see above)"
@@ -197,26 +193,27 @@ guest() {
 	if kernel_reported x86_64 "$dir/console.log"; then reported=true; fi
 }
 
+# collect KERNEL: count the checks of the last guest run
+collect() {
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) echo "alloc: ok: ${line#ok [0-9]* }" ;;
+		"not ok "*) echo "alloc: FAIL: ${line#not ok [0-9]* }"; problems=$((problems + 1)) ;;
+		esac
+	done < <(grep -a -E '^(not )?ok [0-9]+ (preload|hooks): ' "$dir/console.log")
+	if [ "$rc" -ne 0 ] || $reported; then
+		echo "alloc: FAIL: the guest run on the $1 kernel (status $rc; kernel report: $reported; console: $dir/console.log)"
+		problems=$((problems + 1))
+	fi
+}
+
 if $check; then
 	problems=0
-	for k in patched unpatched; do
-		if [ $k = patched ]; then
-			guest check -c 600
-		else
-			build_unpatched
-			KERNEL=$BUILD/x86_64/kernel-base/$KERNEL_IMAGE guest check-nofeature -n 600
-		fi
-		while IFS= read -r line; do
-			case $line in
-			"ok "*) echo "alloc: ok: ${line#ok [0-9]* }" ;;
-			"not ok "*) echo "alloc: FAIL: ${line#not ok [0-9]* }"; problems=$((problems + 1)) ;;
-			esac
-		done < <(grep -a -E '^(not )?ok [0-9]+ (preload|hooks): ' "$dir/console.log")
-		if [ "$rc" -ne 0 ] || $reported; then
-			echo "alloc: FAIL: the guest run on the $k kernel (status $rc; kernel report: $reported; console: $dir/console.log)"
-			problems=$((problems + 1))
-		fi
-	done
+	guest check -c 600
+	collect patched
+	build_unpatched
+	KERNEL=$BUILD/x86_64/kernel-base/$KERNEL_IMAGE guest check-nofeature -n 600
+	collect unpatched
 	echo "alloc: $problems problems"
 	exit 0
 fi

@@ -42,7 +42,7 @@ int madvise(void *addr, size_t len, int advice)
 {
 	int ret = syscall(SYS_madvise, addr, len, advice);
 
-	if (ret || !len || ptreclaim_off())
+	if (ret || !len)
 		return ret;
 	switch (advice) {
 	case MADV_DONTNEED:
