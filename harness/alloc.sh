@@ -18,10 +18,14 @@
 #                    than jemalloc's 10 s decay. About 10 minutes a run.
 #   --report:        only make results.csv and results.md again, from
 #                    build/alloc/raw.csv and build/alloc/meta.
-#   --check:         the libraries' checks on the test kernel, then on
-#                    the same kernel built from the unpatched base (no
-#                    MADV_PT_RECLAIM; built in build/x86_64/kernel-base);
-#                    prints "alloc: ok: ..." or "alloc: FAIL: ..." per
+#   --check:         the libraries' checks on the test kernel, then their
+#                    checks for a kernel without MADV_PT_RECLAIM, on the
+#                    same kernel with a seccomp filter that answers the
+#                    advice with EINVAL as the unpatched kernel does
+#                    (harness/tests/no-pt-reclaim around alloc-test -n:
+#                    the libraries read no sysctl or counter, so the
+#                    advice's answer is all they see of the kernel; no
+#                    second kernel to build); prints "alloc: ok: ..." or "alloc: FAIL: ..." per
 #                    check and "alloc: N problems" last (harness/check.sh
 #                    counts them).
 #
@@ -159,6 +163,9 @@ make -s -C "$TOP/allocators" O="$out" >>"$log" 2>&1 ||
 gcc -static -O2 -Wall -Wextra -Werror -I"$SRC/tools/testing/selftests" \
 	-o "$out/alloc-test" "$HARNESS/guest/alloc-test.c" >>"$log" 2>&1 ||
 	die "harness/guest/alloc-test.c did not build; see $log"
+gcc -static -O2 -Wall -Wextra -Werror -o "$out/no-pt-reclaim" \
+	"$HARNESS/tests/no-pt-reclaim.c" >>"$log" 2>&1 ||
+	die "harness/tests/no-pt-reclaim.c did not build; see $log"
 
 # The dynamic loader and every library the programs and the allocators
 # load, at the paths ldd names (the loader finds them through
@@ -174,17 +181,19 @@ for f in $(printf '%s\n' $files $allocs | sort -u); do
 	extra="$extra $f=$f"
 done
 
-# guest RUN-NAME ARGS SECONDS: boot (KERNEL: another image) with
-# "alloc-test ARGS" in dir=$out/RUN-NAME; sets dir, rc and reported.
+# guest RUN-NAME ARGS SECONDS [WRAPPER]: boot (KERNEL: another image)
+# with "[WRAPPER] alloc-test ARGS" in dir=$out/RUN-NAME; sets dir, rc and
+# reported.
 guest() {
 	dir=$out/$1
 	mkdir -p "$dir"
-	echo "run alloc-test $3 /t/alloc-test $2" > "$dir/init.tests"
+	echo "run alloc-test $3 ${4:+$4 }/t/alloc-test $2" > "$dir/init.tests"
 	# shellcheck disable=SC2086
 	"$HARNESS/initramfs.sh" x86_64 "$dir/initramfs.cpio.gz" "$dir/init.tests" \
 		"/t/churn=$out/churn" "/t/libptreclaim.so=$out/libptreclaim.so" \
 		"/t/libptreclaim-jemalloc.so=$out/libptreclaim-jemalloc.so" \
-		"/t/alloc-test=$out/alloc-test" "/t/ptreclaim=$BUILD/x86_64/selftests/ptreclaim" \
+		"/t/alloc-test=$out/alloc-test" "/t/no-pt-reclaim=$out/no-pt-reclaim" \
+		"/t/ptreclaim=$BUILD/x86_64/selftests/ptreclaim" \
 		$extra
 	rc=0
 	"$HARNESS/boot.sh" x86_64 "$dir/initramfs.cpio.gz" "$dir/console.log" $(($3 + 120)) \
@@ -211,9 +220,8 @@ if $check; then
 	problems=0
 	guest check -c 600
 	collect patched
-	build_unpatched
-	KERNEL=$BUILD/x86_64/kernel-base/$KERNEL_IMAGE guest check-nofeature -n 600
-	collect unpatched
+	guest check-nofeature "-n" 600 /t/no-pt-reclaim
+	collect "seccomp-hidden"
 	echo "alloc: $problems problems"
 	exit 0
 fi

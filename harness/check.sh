@@ -1,11 +1,12 @@
 #!/bin/bash
 # usage: harness/check.sh
 #
-# Run every test: for each arch (CHECK_ARCHES, default "x86_64
-# x86_64-debug s390x arm64 arm64-n1") build the kernel and the mm
-# selftests, boot, run the lists harness/selftests/*.tests (those the
-# arch's TEST_LISTS names: x86_64-debug and the arm64 ones run the
-# feature's own; arm64-n1 boots the arm64 kernel on another CPU model)
+# Run every test: for each arch (CHECK_ARCHES, default "x86_64 s390x
+# arm64 arm64-n1") build the kernel and the mm selftests, boot, run the
+# lists harness/selftests/*.tests (those the arch's TEST_LISTS names: the
+# arm64 ones run the feature's own; arm64-n1 boots the arm64 kernel on
+# another CPU model; the debug kernel x86_64-debug is make matrix's, to
+# keep a cold make check within 45 minutes)
 # and judge the console
 # (harness/verdict.sh);
 # then the upstream checks (harness/lint.sh), the patch series
@@ -13,16 +14,23 @@
 # the allocators' libraries (harness/alloc.sh --check), then the
 # harness's own tests
 # (harness/tests/*.sh). Goes on after a failure; prints the
-# skipped count, then, last, "N passed, N failed" summed over everything.
-# Exits 1 when anything failed.
+# skipped count and the time each step took (also in build/check-times),
+# then, last, "N passed, N failed" summed over everything. Exits 1 when
+# anything failed.
 . "$(dirname "$0")/lib.sh"
 
-archs=${CHECK_ARCHES:-x86_64 x86_64-debug s390x arm64 arm64-n1}
+archs=${CHECK_ARCHES:-x86_64 s390x arm64 arm64-n1}
 pass=0 fail=0 skip=0
 t0=$(date +%s)
 
 elapsed() {
 	echo "$(( $(date +%s) - $1 )) s"
+}
+
+# timed STEP START: note that STEP took from START until now.
+times=
+timed() {
+	times+=$(printf '%-28s %5d s' "$1" "$(( $(date +%s) - $2 ))")$'\n'
 }
 
 # count_lines REGEX TEXT: how many lines of TEXT match REGEX. Not
@@ -45,9 +53,11 @@ for arch in $archs; do
 	if ! "$HARNESS/build.sh" "$arch" || ! "$HARNESS/selftests.sh" "$arch"; then
 		echo "FAILED: $arch: build (see above)"
 		fail=$((fail + 1))
+		timed "$arch: build (failed)" "$s"
 		continue
 	fi
 	info "$arch: kernel and selftests ready after $(elapsed "$s")"
+	timed "$arch: kernel, selftests" "$s"
 	{
 		echo "ktap"
 		echo "swap 512"
@@ -61,6 +71,7 @@ for arch in $archs; do
 	"$HARNESS/boot.sh" "$arch" "$dir/initramfs.cpio.gz" "$dir/console.log" \
 		"${CHECK_TIMEOUT:-2400}" > "$dir/progress.log" || true
 	info "$arch: guest ran for $(elapsed "$s") (console: $dir/console.log)"
+	timed "$arch: guest" "$s"
 	out=$("$HARNESS/verdict.sh" "$arch" "$dir/console.log" 2>&1) || true
 	printf '%s\n' "$out" | grep -v '^verdict '
 	read -r _ p f k <<<"$(printf '%s\n' "$out" | grep '^verdict ' | tail -n 1)"
@@ -69,64 +80,75 @@ for arch in $archs; do
 	skip=$((skip + ${k:-0}))
 done
 
-# checks NAME SCRIPT [ARGS]: run a checker that prints "NAME: ok: ..."
-# and "NAME: FAIL: ..." per check and "NAME: N problems" last; one
-# verdict per check, and a failure when it did not finish.
-checks() {
-	local name=$1 script=$2 out
-	shift 2
-	out=$("$script" "$@" 2>&1) || true
-	printf '%s\n' "$out"
-	pass=$((pass + $(count_lines "^$name: ok:" "$out")))
-	fail=$((fail + $(count_lines "^$name: FAIL:" "$out")))
-	printf '%s\n' "$out" | grep -q "^$name: [0-9]* problems\$" ||
-		{ echo "FAILED: ${script#"$TOP"/} did not finish"; fail=$((fail + 1)); }
-}
+# CHECK_KERNELS_ONLY=1 (harness/matrix.sh): the kernels above only.
+if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
+	# checks NAME SCRIPT [ARGS]: run a checker that prints "NAME: ok: ..."
+	# and "NAME: FAIL: ..." per check and "NAME: N problems" last; one
+	# verdict per check, and a failure when it did not finish.
+	checks() {
+		local name=$1 script=$2 out s
+		shift 2
+		s=$(date +%s)
+		out=$("$script" "$@" 2>&1) || true
+		timed "$name" "$s"
+		printf '%s\n' "$out"
+		pass=$((pass + $(count_lines "^$name: ok:" "$out")))
+		fail=$((fail + $(count_lines "^$name: FAIL:" "$out")))
+		printf '%s\n' "$out" | grep -q "^$name: [0-9]* problems\$" ||
+			{ echo "FAILED: ${script#"$TOP"/} did not finish"; fail=$((fail + 1)); }
+	}
 
-# The upstream checks (checkpatch, kernel-doc, htmldocs, sparse per arch
-# against the base).
-# The debug kernel compiles the same files as its plain arch, and a conf
-# with KERNEL_OF boots another conf's kernel: sparse on them would only
-# repeat that run.
-lint_archs=$(for a in $archs; do
-	[ "${a%-debug}" != "$a" ] || grep -q '^KERNEL_OF=' "$HARNESS/arch/$a.conf" || echo "$a"
-done)
-# shellcheck disable=SC2086
-checks lint "$HARNESS/lint.sh" $lint_archs
+	# The upstream checks (checkpatch, kernel-doc, htmldocs, sparse per arch
+	# against the base).
+	# The debug kernel compiles the same files as its plain arch, and a conf
+	# with KERNEL_OF boots another conf's kernel: sparse on them would only
+	# repeat that run.
+	lint_archs=$(for a in $archs; do
+		[ "${a%-debug}" != "$a" ] || grep -q '^KERNEL_OF=' "$HARNESS/arch/$a.conf" || echo "$a"
+	done)
+	# shellcheck disable=SC2086
+	checks lint "$HARNESS/lint.sh" $lint_archs
 
-# The patch series: checkpatch per patch, git am on the base, and at
-# every patch an x86_64 build, sparse and kernel-doc against the base's
-# findings that lint saved.
-checks series "$HARNESS/series-check.sh"
+	# The patch series: checkpatch per patch, git am on the base, and at
+	# every patch an x86_64 build, sparse and kernel-doc against the base's
+	# findings that lint saved.
+	checks series "$HARNESS/series-check.sh"
 
-# End to end (harness/e2e.sh): page-table memory back to the host
-# through free page reporting and virtio-mem, on the x86_64 kernel.
-case " $archs " in
-*" x86_64 "*) checks e2e "$HARNESS/e2e.sh" ;;
-esac
+	# End to end (harness/e2e.sh): page-table memory back to the host
+	# through free page reporting and virtio-mem, on the x86_64 kernel.
+	case " $archs " in
+	*" x86_64 "*) checks e2e "$HARNESS/e2e.sh" ;;
+	esac
 
-# The allocators' libraries (allocators/: preload, jemalloc hooks) in an
-# x86_64 guest with jemalloc, on the test kernel and on the unpatched one
-# (harness/alloc.sh --check).
-case " $archs " in
-*" x86_64 "*) checks alloc "$HARNESS/alloc.sh" --check ;;
-esac
+	# The allocators' libraries (allocators/: preload, jemalloc hooks) in an
+	# x86_64 guest with jemalloc, on the test kernel and on the unpatched one
+	# (harness/alloc.sh --check).
+	case " $archs " in
+	*" x86_64 "*) checks alloc "$HARNESS/alloc.sh" --check ;;
+	esac
 
-# Harness self-tests (some boot the x86_64 kernel built above): one
-# verdict each, from the exit status.
-for t in "$HARNESS"/tests/*.sh; do
-	[ -e "$t" ] || continue
-	name=harness/tests/$(basename "$t")
-	s=$(date +%s)
-	if "$t"; then
-		echo "ok: $name ($(elapsed "$s"))"
-		pass=$((pass + 1))
-	else
-		echo "FAILED: $name ($(elapsed "$s"))"
-		fail=$((fail + 1))
-	fi
-done
+	# Harness self-tests (some boot the x86_64 kernel built above): one
+	# verdict each, from the exit status.
+	st=$(date +%s)
+	for t in "$HARNESS"/tests/*.sh; do
+		[ -e "$t" ] || continue
+		name=harness/tests/$(basename "$t")
+		s=$(date +%s)
+		if "$t"; then
+			echo "ok: $name ($(elapsed "$s"))"
+			pass=$((pass + 1))
+		else
+			echo "FAILED: $name ($(elapsed "$s"))"
+			fail=$((fail + 1))
+		fi
+	done
 
+	timed "harness/tests" "$st"
+fi
+timed "all" "$t0"
+printf '%s' "$times" > "$BUILD/check-times"
+echo "time per step (build/check-times):"
+printf '%s' "$times"
 echo "all done in $(elapsed "$t0"); $skip skipped (reasons: the '# SKIP' lines in build/*/check/console.log)"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,5 +1,5 @@
 #!/bin/bash
-# usage: harness/install.sh
+# usage: harness/install.sh [--list]
 #
 # Install with apt-get the Debian packages the harness needs, when they
 # are missing. Needs root for that; says which packages when it is not,
@@ -16,11 +16,18 @@ PACKAGES="$PACKAGE
 	gcc-s390x-linux-gnu libc6-dev-s390x-cross
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 	libnuma-dev libcap-dev
-	libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
+	libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libmimalloc2.0
 	sparse python3-sphinx python3-sphinx-rtd-theme
 	gnuplot-nox
 	manpages-dev man-db groff-base mandoc
 	socat"
+
+# --list: only print the packages, one a line (harness/tests/packages.sh).
+if [ "${1:-}" = --list ]; then
+	# shellcheck disable=SC2086 # one package a word
+	printf '%s\n' $PACKAGES
+	exit 0
+fi
 
 missing=
 for p in $PACKAGES; do

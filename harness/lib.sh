@@ -133,6 +133,12 @@ load_arch() {
 # left out of the hash (the assembler's include files are not hashed
 # either way: only the path would be).
 export CCACHE_BASEDIR="$TOP" CCACHE_NOHASHDIR=true CCACHE_IGNOREOPTIONS='-Wa,-I*'
+# Depend mode: on a miss ccache hashes the compiler's own dependency file
+# (kbuild passes -Wp,-MMD) instead of running the preprocessor first;
+# measured 2026-12-03 on mm/ and kernel/sched/ of the x86_64 kernel, cold:
+# 39 s against 46 s; warm: every object a hit, as before. Compiles
+# without -MD/-MMD (the selftests) go as ccache does without it.
+export CCACHE_DEPEND=true
 kmake() {
 	make -C "$SRC" O="$KBUILD" ARCH="$LINUX_ARCH" \
 		CROSS_COMPILE="$CROSS_COMPILE" \
@@ -213,9 +219,8 @@ norm_findings() {
 
 # build_unpatched: the ARCH kernel from the unpatched base, with the
 # patched kernel's .config (olddefconfig drops the feature's options), in
-# $BUILD/$ARCH/kernel-base (make bench compares it; harness/alloc.sh
-# --check runs the allocator libraries on it: a kernel without the
-# feature). After load_arch and build.sh.
+# $BUILD/$ARCH/kernel-base (make bench compares it). After load_arch and
+# build.sh.
 build_unpatched() {
 	local kb=$BUILD/$ARCH/kernel-base
 	base_worktree

@@ -32,8 +32,11 @@
  * tables jemalloc's purges leave, PT_RECLAIM_DISABLE=1 turns them off,
  * their counters say what they did.
  * -n: the checks for a kernel without MADV_PT_RECLAIM (harness/alloc.sh
- * boots the unpatched kernel): each library makes one call, gets EINVAL,
- * makes no other, says nothing unless asked, and churn runs to the end.
+ * runs it under harness/tests/no-pt-reclaim, whose seccomp filter answers
+ * the advice with EINVAL as such a kernel does): each library makes one
+ * call, gets EINVAL, makes no other, says nothing unless asked, and churn
+ * runs to the end. On the test kernel a call that got through would
+ * succeed: "one call, failed" shows the filter held.
  */
 #define _GNU_SOURCE
 #include <errno.h>

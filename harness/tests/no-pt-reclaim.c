@@ -5,7 +5,9 @@
  * Run COMMAND as on a kernel without MADV_PT_RECLAIM, whatever the
  * running kernel: a seccomp filter makes madvise() with advice 26 fail
  * with EINVAL, as a kernel answers an advice it does not know. For the
- * host tests (harness/tests/preload.sh); x86_64 only.
+ * host tests (harness/tests/preload.sh) and, linked statically, the
+ * libraries' no-feature checks in the test kernel (harness/alloc.sh
+ * --check); x86_64 only.
  */
 #include <errno.h>
 #include <linux/audit.h>

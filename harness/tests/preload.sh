@@ -3,9 +3,9 @@
 # MADV_PT_RECLAIM (the host's kernel, behind a seccomp filter that makes
 # the advice fail with EINVAL as such a kernel does): it switches itself
 # off after the first EINVAL, says nothing unless asked, and the program
-# it is preloaded into runs as without it. (Both libraries, on the
-# unpatched kernel and on the test kernel: harness/alloc.sh --check, in
-# make check.)
+# it is preloaded into runs as without it. (Both libraries, in the test
+# kernel with and without this filter: harness/alloc.sh --check, in make
+# check.)
 . "$(dirname "$0")/../lib.sh"
 
 scratch_dir
