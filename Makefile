@@ -3,7 +3,7 @@
 #
 #   make demo  [ARCH=x86_64|s390x|arm64]    the feature in a booted kernel
 #   make check                              every test, every arch
-#   make matrix [MATRIX="x86_64-debug"]     kernels beyond make check (debug)
+#   make matrix [MATRIX="m68k .."]          configs beyond make check (other arches, debug, no split locks)
 #   make run   ARCH=.. PROG=path [ARGS=..]  boot and run a static binary
 #                [FILES="DEST=SRC ..."] [RUN_TIMEOUT=secs]
 #   make build [ARCH=..]                    build a test kernel

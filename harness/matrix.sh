@@ -6,18 +6,75 @@
 # and CHECK_KERNELS_ONLY=1: build, selftests, boot, the arch's test
 # lists, harness/verdict.sh). An entry is a harness/arch/*.conf; default
 # (MATRIX): x86_64-debug, the x86_64 test kernel with KASAN, lockdep,
-# DEBUG_VM and PAGE_TABLE_CHECK running the feature's tests (about 13 min
-# cold, 2 warm). Each entry's output goes to build/matrix/ENTRY.log; the
+# DEBUG_VM and PAGE_TABLE_CHECK running the feature's tests, and
+# x86_64-nosplit, the same without split page-table locks (each about
+# 10 min cold, 2 warm); s390x-mm, the base kernel's mm selftests on the
+# s390x test kernel (6 min), arm64-n1, the feature's tests on the arm64
+# kernel with QEMU's Neoverse N1 model (1 min). An entry that is a harness/matrix/NAME.build is
+# built only: the arch's defconfig with the file's CONFIG lines (each must
+# stick), then make of its TARGETS (mm/ and the arch's mm code: what the
+# series changes); default: m68k, sparc32, i386 and xen-pv (a few minutes
+# each cold). Each entry's output goes to build/matrix/ENTRY.log; the
 # table (entry: passed, failed, skipped, minutes) with the commit, the
 # kernel and the date to results/matrix/results.md. Prints "N passed, N
 # failed" over all entries last; exits 1 when any check failed.
 . "$(dirname "$0")/lib.sh"
 
-entries=${*:-${MATRIX:-x86_64-debug}}
+entries=${*:-${MATRIX:-m68k sparc32 i386 xen-pv x86_64-debug x86_64-nosplit s390x-mm arm64-n1}}
 for e in $entries; do
-	[ -f "$HARNESS/arch/$e.conf" ] ||
-		die "unknown matrix entry '$e'; known: $(cd "$HARNESS/arch" && ls -- *.conf | sed 's/\.conf$//' | tr '\n' ' ')"
+	[ -f "$HARNESS/arch/$e.conf" ] || [ -f "$HARNESS/matrix/$e.build" ] ||
+		die "unknown matrix entry '$e'; known: $(cd "$HARNESS" && ls -- arch/*.conf matrix/*.build | sed 's@^[a-z]*/@@; s/\.[a-z]*$//' | tr '\n' ' ')"
 done
+
+# build_only NAME: configure and build harness/matrix/NAME.build's
+# targets in build/matrix/NAME; prints "N passed, N failed" as check.sh
+# does (one check).
+build_only() {
+	local conf=$HARNESS/matrix/$1.build c missing=
+	# shellcheck disable=SC2034 # LINUX_ARCH, CROSS_COMPILE: kmake's
+	unset LINUX_ARCH CROSS_COMPILE PACKAGE DEFCONFIG CONFIG TARGETS
+	# shellcheck source=/dev/null
+	. "$conf"
+	for c in LINUX_ARCH PACKAGE DEFCONFIG TARGETS; do
+		[ -n "${!c:-}" ] || die "$conf: $c is not set"
+	done
+	need_cmd "${CROSS_COMPILE}gcc" "$PACKAGE"
+	KBUILD=$BUILD/matrix/$1
+	mkdir -p "$KBUILD"
+	want=$(sha256sum < "$conf")
+	if [ "$(cat "$KBUILD/.stamp" 2>/dev/null)" != "$want" ]; then
+		kmake "$DEFCONFIG" || { echo "FAILED: $1: make $DEFCONFIG"; echo "0 passed, 1 failed"; return; }
+		for c in $CONFIG; do
+			case ${c#*=} in
+			y) "$SRC/scripts/config" --file "$KBUILD/.config" --enable "${c%%=*}" ;;
+			n) "$SRC/scripts/config" --file "$KBUILD/.config" --disable "${c%%=*}" ;;
+			*) "$SRC/scripts/config" --file "$KBUILD/.config" --set-val "${c%%=*}" "${c#*=}" ;;
+			esac
+		done
+		kmake olddefconfig || { echo "FAILED: $1: make olddefconfig"; echo "0 passed, 1 failed"; return; }
+		echo "$want" > "$KBUILD/.stamp"
+	fi
+	for c in $CONFIG; do
+		case $c in
+		*=n) grep -q "^${c%=n}=" "$KBUILD/.config" && missing="$missing $c" ;;
+		*) grep -qx "$c" "$KBUILD/.config" || missing="$missing $c" ;;
+		esac
+	done
+	if [ -n "$missing" ]; then
+		rm -f "$KBUILD/.stamp"
+		echo "FAILED: $1: did not stick in $KBUILD/.config:$missing"
+		echo "0 passed, 1 failed"
+		return
+	fi
+	# shellcheck disable=SC2086 # TARGETS: one make target a word
+	if kmake $TARGETS -j"$(nproc)"; then
+		echo "ok: $1: $TARGETS build ($DEFCONFIG$( [ -n "$CONFIG" ] && echo " + $CONFIG"))"
+		echo "1 passed, 0 failed"
+	else
+		echo "FAILED: $1: $TARGETS do not build (log: $BUILD/matrix/$1.log)"
+		echo "0 passed, 1 failed"
+	fi
+}
 log=$BUILD/matrix
 res=$TOP/results/matrix
 mkdir -p "$log" "$res"
@@ -27,11 +84,16 @@ kver=$(make -s -C "$SRC" kernelversion 2>/dev/null || echo unknown)
 pass=0 fail=0 skip=0 rows=
 for e in $entries; do
 	s=$(date +%s)
-	CHECK_ARCHES=$e CHECK_KERNELS_ONLY=1 "$HARNESS/check.sh" > "$log/$e.log" 2>&1 || true
+	if [ -f "$HARNESS/matrix/$e.build" ]; then
+		(build_only "$e") > "$log/$e.log" 2>&1 || true
+	else
+		CHECK_ARCHES=$e CHECK_KERNELS_ONLY=1 "$HARNESS/check.sh" > "$log/$e.log" 2>&1 || true
+	fi
 	mins=$(( ($(date +%s) - s + 30) / 60 ))
-	grep -E '^(FAILED|not ok|verdict|[0-9]+ passed)|kernel report|KUnit' "$log/$e.log" | grep -v '^ok ' | tail -n 20
+	grep -E '^(FAILED|not ok|verdict|[0-9]+ passed)|kernel report|KUnit|error:' "$log/$e.log" | grep -v '^ok ' | tail -n 20
 	read -r p f < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log/$e.log" | tail -n 1)
 	k=$(sed -n 's/.*; \([0-9]*\) skipped (reasons.*/\1/p' "$log/$e.log" | tail -n 1)
+	k=${k:-0}
 	if [ -z "${p:-}" ]; then
 		echo "FAILED: matrix entry $e did not finish; see $log/$e.log"
 		p=0 f=1

@@ -11,7 +11,9 @@
  * On s390 with PGSTE support, a second suite makes the test mm claim
  * PGSTEs, as a KVM host's does (KVM cannot run under TCG), and checks that
  * each piece of PGSTE state keeps the table and that an all-clear table
- * goes.
+ * goes; and that while a guest address space (a real gmap, from
+ * gmap_create(), linked to the table as a guest fault links it) is
+ * attached to the mm, no table goes, by MADV_PT_RECLAIM or MADV_DONTNEED.
  */
 
 #include <kunit/test.h>
@@ -239,6 +241,8 @@ static struct kunit_suite pt_reclaim_suite = {
 };
 
 #ifdef CONFIG_PGSTE
+#include <asm/gmap.h>
+
 /*
  * s390 PGSTEs: the second half of each table. A test mm claims PGSTEs as
  * a KVM host's does once s390_enable_sie() ran; every s390 table already
@@ -297,6 +301,86 @@ static void pt_test_claim_pgste(struct kunit *test, struct pt_test *t)
 	KUNIT_ASSERT_TRUE(test, mm_has_pgste(t->mm));
 }
 
+KUNIT_DEFINE_ACTION_WRAPPER(pt_test_gmap_remove, gmap_remove, struct gmap *);
+
+/*
+ * Attach a guest address space to the test mm, as KVM_CREATE_VM does
+ * after s390_enable_sie(). gmap.o is built with CONFIG_PGSTE and needs no
+ * KVM. It is removed when the test ends, before the mapping and the mm go
+ * (actions run in reverse order), or earlier by pt_test_detach_gmap().
+ */
+static struct gmap *pt_test_attach_gmap(struct kunit *test, struct pt_test *t)
+{
+	struct gmap *gmap;
+
+	pt_test_claim_pgste(test, t);
+	/* The smallest one: a segment table, guest addresses below 2 GiB. */
+	gmap = gmap_create(t->mm, _REGION3_SIZE - 1);
+	KUNIT_ASSERT_NOT_NULL(test, gmap);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+					pt_test_gmap_remove, gmap), 0);
+	return gmap;
+}
+
+static void pt_test_detach_gmap(struct kunit *test, struct gmap *gmap)
+{
+	kunit_release_action(test, pt_test_gmap_remove, gmap);
+}
+
+/*
+ * Map guest segment 0 to the span at @t->addr and link the gmap's segment
+ * entry to the table, as gmap_fault() does after a guest fault.
+ */
+static void pt_test_link_gmap(struct kunit *test, struct pt_test *t,
+			      struct gmap *gmap)
+{
+	int rc;
+
+	KUNIT_ASSERT_EQ(test, gmap_map_segment(gmap, t->addr, 0, PMD_SIZE), 0);
+	mmap_read_lock(t->mm);
+	rc = __gmap_link(gmap, 0, t->addr);
+	mmap_read_unlock(t->mm);
+	KUNIT_ASSERT_EQ(test, rc, 0);
+}
+
+/*
+ * While a gmap is attached, no table of the mm goes, linked to the gmap
+ * or not: gmap code counts on host tables staying under the mmap lock in
+ * read mode. Once the gmap is removed, the same all-clear table goes.
+ */
+static void pt_reclaim_gmap_keeps_table(struct kunit *test)
+{
+	struct gmap *gmap;
+	struct pt_test t;
+
+	pt_test_empty_table(test, &t);
+	gmap = pt_test_attach_gmap(test, &t);
+	pt_test_expect_kept(test, &t, t.addr, PMD_SIZE);
+	pt_test_link_gmap(test, &t, gmap);
+	pt_test_expect_kept(test, &t, t.addr, PMD_SIZE);
+	pt_test_detach_gmap(test, gmap);
+	pt_test_expect_freed(test, &t);
+}
+
+/* The same for the table a MADV_DONTNEED of its whole span empties. */
+static void pt_reclaim_gmap_dontneed_keeps_table(struct kunit *test)
+{
+	struct gmap *gmap;
+	struct pt_test t;
+
+	pt_test_map(test, &t);
+	/* Before PGSTEs are claimed: a writable PTE would set the UC bit. */
+	pt_test_write(test, t.addr, 1);
+	gmap = pt_test_attach_gmap(test, &t);
+	pt_test_link_gmap(test, &t, gmap);
+	KUNIT_EXPECT_EQ(test, pt_test_madvise(&t, t.addr, PMD_SIZE,
+					      MADV_DONTNEED), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, pt_test_has_table(&t),
+			      "MADV_DONTNEED freed a table under a gmap");
+	pt_test_detach_gmap(test, gmap);
+	pt_test_expect_freed(test, &t);
+}
+
 static void pt_reclaim_pgste_state_keeps_table(struct kunit *test)
 {
 	const struct pgste_case *c = test->param_value;
@@ -326,6 +410,8 @@ static struct kunit_case pt_reclaim_pgste_cases[] = {
 	KUNIT_CASE(pt_reclaim_pgste_clear_table_freed),
 	KUNIT_CASE_PARAM(pt_reclaim_pgste_state_keeps_table,
 			 pgste_gen_params),
+	KUNIT_CASE(pt_reclaim_gmap_keeps_table),
+	KUNIT_CASE(pt_reclaim_gmap_dontneed_keeps_table),
 	{}
 };
 

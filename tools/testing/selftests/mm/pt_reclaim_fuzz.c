@@ -295,8 +295,25 @@ static unsigned long gen_len(unsigned long addr)
  * A range for @adv: anything for MADV_PT_RECLAIM; for the others only
  * ranges madvise() rejects before it looks at memory, or that map nothing.
  */
+/*
+ * arm64 ignores the top byte of a user address (TBI): madvise() and
+ * process_madvise() work on the address with bits 63:56 copied from bit
+ * 55 (untagged_addr()). With 52-bit virtual addresses a tagged start and
+ * a long length reach the stack: the untagged range counts too.
+ */
+static unsigned long untag(unsigned long addr)
+{
+#ifdef __aarch64__
+	return (unsigned long)((long)(addr << 8) >> 8);
+#else
+	return addr;
+#endif
+}
+
 static void gen_range(int adv, unsigned long *addr, unsigned long *len)
 {
+	unsigned long alen, u;
+
 	for (;;) {
 		*addr = gen_addr();
 		*len = gen_len(*addr);
@@ -305,8 +322,10 @@ static void gen_range(int adv, unsigned long *addr, unsigned long *len)
 		if (model_madvise(*addr, *len, MADV_PT_RECLAIM) == -EINVAL ||
 		    !*len)
 			return;
-		if (!touches(*addr, *addr + ((*len + page_size - 1) &
-					     ~(page_size - 1))))
+		alen = (*len + page_size - 1) & ~(page_size - 1);
+		u = untag(*addr);
+		if (!touches(*addr, *addr + alen) &&
+		    (u == *addr || u + alen < u || !touches(u, u + alen)))
 			return;
 	}
 }
