@@ -312,13 +312,14 @@ KUNIT_DEFINE_ACTION_WRAPPER(pt_test_gmap_remove, gmap_remove, struct gmap *);
 static struct gmap *pt_test_attach_gmap(struct kunit *test, struct pt_test *t)
 {
 	struct gmap *gmap;
+	int rc;
 
 	pt_test_claim_pgste(test, t);
 	/* The smallest one: a segment table, guest addresses below 2 GiB. */
 	gmap = gmap_create(t->mm, _REGION3_SIZE - 1);
 	KUNIT_ASSERT_NOT_NULL(test, gmap);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-					pt_test_gmap_remove, gmap), 0);
+	rc = kunit_add_action_or_reset(test, pt_test_gmap_remove, gmap);
+	KUNIT_ASSERT_EQ(test, rc, 0);
 	return gmap;
 }
 
