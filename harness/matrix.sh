@@ -99,9 +99,9 @@ for e in $entries; do
 		echo "FAILED: matrix entry $e did not finish; see $log/$e.log"
 		p=0 f=1
 	fi
-	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${k:-0}))
-	rows+="| $e | $p | $f | ${k:-?} | $mins |"$'\n'
-	info "$e: $p passed, $f failed, ${k:-?} skipped in $mins min (log: $log/$e.log)"
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + k))
+	rows+="| $e | $p | $f | $k | $mins |"$'\n'
+	info "$e: $p passed, $f failed, $k skipped in $mins min (log: $log/$e.log)"
 done
 {
 	echo "# make matrix"
