@@ -62,6 +62,7 @@ BEGIN {
 	title["upstream"] = "Upstream'"'"'s case: 50 GiB, 25 x 1024 x (write 2 MiB, MADV_DONTNEED), then MADV_PT_RECLAIM"
 	title["memory"] = "Memory given back per GiB written and then MADV_DONTNEED'"'"'ed"
 	title["dontneed"] = "MADV_DONTNEED with vm.pt_reclaim_dontneed off and on, per table"
+	title["ipi"] = "TLB shootdown IPIs per call (x86), a second thread on the other CPU"
 }
 NR == 1 { next }
 {

@@ -21,22 +21,22 @@
  *    at the first entry that is not pte_none(); a table in use costs one
  *    read and no lock. The scan is only a hint.
  *
- * 2. For a table that looked empty, the locked pass: mmu notifier range
- *    start, pmd lock then PTE lock (nested, when split), the pmd re-read and
- *    compared with the value the scan saw, every entry re-checked none, the
- *    arch asked (arch_pte_table_reclaimable()), then the pmd is cleared and
- *    the TLB flushed by pmdp_clear_pte_table_flush(), which also drops
- *    paging-structure caches. No TLB entry of the span may outlive the
- *    table, not even one of a page someone else unmapped and has yet to
- *    flush: reclaim's batched flush is done first, under the PTE lock
- *    (flush_tlb_batched_pending()), and an architecture that flushes less
- *    than the span says how it covers the rest (x86: the whole span while
- *    mm_tlb_flush_pending()). Everyone who writes entries does so under the
- *    PTE lock, after making sure the table is still the one the pmd points
- *    to: pte_offset_map_lock() re-checks the pmd under the lock;
- *    pmd_install() allocates a new table only under the pmd lock and only
- *    where the pmd is none. The pte_offset_map_nolock() callers each say at
- *    the call why they are safe: they re-check the pmd under the lock
+ * 2. For a table that looked empty, the locked pass, in batches of the
+ *    tables under one PMD table: the pmd lock is taken once for the batch
+ *    and held until the batch's TLB flush is done. For each table of the
+ *    batch, under it, the pmd is read (it cannot change: whoever writes a
+ *    pmd holds its lock), the table scanned again locklessly, and if it
+ *    still looks empty its PTE lock taken (nested, when split), reclaim's
+ *    deferred flush done (flush_tlb_batched_pending()), every entry
+ *    re-checked none, the arch asked (arch_pte_table_reclaimable()), and
+ *    the pmd cleared through the batch's mmu_gather
+ *    (tlb_unlink_pte_table()), which records what the flush must drop.
+ *    Everyone who writes entries does so under the PTE lock, after making
+ *    sure the table is still the one the pmd points to:
+ *    pte_offset_map_lock() re-checks the pmd under the lock; pmd_install()
+ *    allocates a new table only under the pmd lock and only where the pmd
+ *    is none. The pte_offset_map_nolock() callers each say at the call why
+ *    they are safe: they re-check the pmd under the lock
  *    (collapse_pte_mapped_thp(), retract_page_tables(), UFFDIO_MOVE), or
  *    hold the mmap lock for write (fork's copy_pte_range(), mremap's
  *    move_ptes()), or write only over an entry they saw non-none and
@@ -48,11 +48,53 @@
  *    once the pmd is cleared under both locks, nobody can write into the
  *    table any more.
  *
- * The table is then freed with pte_free_defer(), after an RCU grace
+ * 3. One flush per batch, done with the pmd lock still held: the
+ *    mmu_gather's tlb_flush_mmu_tlbonly(), with freed_tables, which drops
+ *    the paging-structure (walk) caches as it does for the tables munmap()
+ *    frees. Holding the pmd lock across the flush keeps the window between
+ *    a pmd's clear and the flush closed to everyone who could fill the pmd
+ *    again: a fault's pmd_install() or THP, UFFDIO_COPY's __pte_alloc(),
+ *    khugepaged and mremap all write a pmd under its lock. So no CPU can
+ *    hold a stale walk-cache entry for a span whose pmd already points to
+ *    a new table (on arm64 that would break break-before-make), and the
+ *    old table, allocated and all none until after the flush, is all a
+ *    stale entry can reach meanwhile: a walk through it finds nothing and
+ *    faults, and the fault waits for the pmd lock. No TLB entry of the
+ *    span may outlive the table either, not even one of a page someone
+ *    else unmapped and has yet to flush: reclaim's deferred flush was done
+ *    under the PTE lock, and a flush still pending elsewhere shows in
+ *    mm_tlb_flush_nested() under it (our own gather counts once): then
+ *    the batch's flush covers the whole span, page by page.
+ *
+ *    There is no mmu notifier range: freeing an empty table changes no
+ *    translation. Every entry of the table was cleared by someone who
+ *    called the notifiers for it then, so a secondary MMU maps nothing
+ *    there (KVM's fault path rechecks mmu_invalidate_seq before it uses
+ *    the user mapping it looked up, and that mapping, present since the
+ *    last invalidation, keeps its table from being reclaimed), and
+ *    devices that walk the CPU page tables (SVA) hear of the flush through
+ *    mmu_notifier_arch_invalidate_secondary_tlbs(), which the arch flush
+ *    calls. munmap()'s free_pgtables() frees tables the same way.
+ *
+ * Each table is then freed with pte_free_defer(), after an RCU grace
  * period: RCU walkers (pte_offset_map()) and GUP-fast (IRQs off, which
- * also holds off the grace period) never see it freed under them, and
- * the split PTE lock, a slab object with some debug options, is
- * destroyed only after anyone who may still take it has dropped it.
+ * also holds off the grace period) never see it freed under them, and the
+ * split PTE lock, a slab object with some debug options, is destroyed only
+ * after anyone who may still take it has dropped it. It is called inside
+ * the batch, before the flush, but the batch runs inside
+ * rcu_read_lock(), dropped only after the flush and the pmd lock: no
+ * grace period that started after the call can end before that, so no
+ * table is freed before the flush that drops it from every TLB.
+ *
+ * A batch holds the pmd lock for at most PT_RECLAIM_BATCH_PTES / PTRS_PER_PTE
+ * tables (512 with 4 KiB pages on x86_64 and arm64, 128 and 32 with 16 and
+ * 64 KiB pages, 1024 on s390x): at most 2^19 entry reads (a lockless scan
+ * and a locked re-check of 2^18 entries); for each table that looked
+ * empty, one PTE lock round trip and the arch hook (on s390, for an mm
+ * with PGSTEs, a PGSTE lock round per entry); at most one flush of
+ * reclaim's deferred batch (flush_tlb_batched_pending()); and the batch's
+ * own TLB flush, on x86 a synchronous IPI round to the CPUs that run the
+ * mm.
  *
  * Which tables: the table's whole span must be inside the request and
  * covered by VMAs still in the tree (no hole: munmap() frees the tables
@@ -68,7 +110,7 @@
  */
 
 #include <linux/mm.h>
-#include <linux/mmu_notifier.h>
+#include <linux/mm_inline.h>
 #include <linux/pgalloc.h>
 #include <linux/pgtable.h>
 #include <linux/rmap.h>
@@ -173,38 +215,93 @@ static void pt_reclaim_check_detached(pmd_t pmdval, unsigned long addr)
 }
 
 /*
- * The locked pass for the table at @pmd, which mapped @addr (PMD-aligned)
- * and which the lockless scan saw empty behind @pmdval. Returns true when
- * the table was freed.
+ * Does @pmdval point to a PTE table? A bad pmd is left to
+ * __pte_offset_map() users elsewhere, which clear it (pmd_clear_bad(),
+ * the one pmd write without the pmd lock, and with nothing to free).
  */
-static bool pt_reclaim_table(struct pt_reclaim_walk *walk, pmd_t *pmd,
-			     pmd_t pmdval, unsigned long addr)
+static bool pmd_is_pte_table(pmd_t pmdval)
 {
-	struct mm_struct *mm = walk->mm;
-	struct mmu_notifier_range range;
-	struct vm_area_struct *vma;
-	spinlock_t *pml, *ptl;
-	bool freed = false;
-	pmd_t old = __pmd(0);
+	return !pmd_none(pmdval) && pmd_present(pmdval) &&
+	       !pmd_trans_huge(pmdval) && !pmd_devmap(pmdval) &&
+	       !pmd_bad(pmdval);
+}
+
+/*
+ * The tables a batch holds the pmd lock for: 2^18 entries' worth (512
+ * tables of 512 entries), so that the time the lock is held does not grow
+ * with the size of a table.
+ */
+#define PT_RECLAIM_BATCH_PTES	BIT(18)
+
+static unsigned long pt_reclaim_batch_span(void)
+{
+	return max(1UL, PT_RECLAIM_BATCH_PTES / PTRS_PER_PTE) * PMD_SIZE;
+}
+
+/*
+ * Lockless: does the table at @pmd (which maps @addr) hold only none
+ * entries? Counts the table as scanned when it does not.
+ */
+static bool pt_reclaim_scan(struct pt_reclaim_walk *walk, pmd_t *pmd,
+			    unsigned long addr)
+{
+	pmd_t pmdval = pmdp_get_lockless(pmd);
+	bool empty;
 	pte_t *pte;
 
-	/* The caller checked that VMAs in the tree cover the whole span. */
-	vma = vma_lookup(mm, addr);
-	if (WARN_ON_ONCE(!vma))
+	if (!pmd_is_pte_table(pmdval))
 		return false;
+	/* Maps the table under RCU; NULL when it is gone or bad. */
+	if (!pt_reclaim_map(pmd, addr, &pmdval, &pte))
+		return false;
+	empty = pte_table_looks_empty(pte);
+	pte_unmap(pte);
+	if (!empty)
+		walk->scanned++;
+	return empty;
+}
 
-	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, mm,
-				addr, addr + PMD_SIZE);
-	mmu_notifier_invalidate_range_start(&range);
+/*
+ * A batch's mmu_gather, set up at the first table unlinked: until then the
+ * batch raises no mm_tlb_flush_pending(), which would make the flushes of
+ * the mm's other threads that overlap it (their tlb_finish_mmu()) flush
+ * the whole mm, and a batch that frees nothing costs no flush at all.
+ */
+struct pt_reclaim_batch {
+	struct mmu_gather tlb;
+	bool gathering;
+};
 
-	pml = pmd_lock(mm, pmd);
-	/*
-	 * The pmd may have changed since the scan: the table freed by a
-	 * racing reclaim or khugepaged and a new one installed by a fault,
-	 * or a THP mapped. Only the table the scan saw is ours to look at.
-	 */
-	if (!pmd_same(pmdp_get(pmd), pmdval))
-		goto unlock_pml;
+/*
+ * In a batch, with the pmd lock @pml held: free the table at @pmd, which
+ * maps @addr (PMD-aligned), if it is empty. Its pmd is cleared through
+ * the batch's mmu_gather; the table goes to pte_free_defer(), whose grace
+ * period cannot end before the batch, flush included, is done (see the
+ * top of the file).
+ */
+static void pt_reclaim_table(struct pt_reclaim_walk *walk,
+			     struct pt_reclaim_batch *batch, spinlock_t *pml,
+			     pmd_t *pmd, unsigned long addr)
+	__must_hold(pml)
+{
+	struct mm_struct *mm = walk->mm;
+	spinlock_t *ptl;	/* the table's PTE lock, when it looks empty */
+	pmd_t pmdval;
+	bool empty;
+	pte_t *pte;
+
+	/* A pmd changes only under @pml: pmdval stays what the pmd holds. */
+	pmdval = pmdp_get(pmd);
+	if (!pmd_is_pte_table(pmdval))
+		return;
+	if (WARN_ON_ONCE(!pt_reclaim_map(pmd, addr, &pmdval, &pte)))
+		return;
+	walk->scanned++;
+	/* The lockless scan again: a table in use costs no PTE lock. */
+	empty = pte_table_looks_empty(pte);
+	if (!empty)
+		goto unmap;
+
 	ptl = pte_lockptr(mm, &pmdval);
 	pt_reclaim_lock_inner(ptl, pml);
 	/*
@@ -215,67 +312,87 @@ static bool pt_reclaim_table(struct pt_reclaim_walk *walk, pmd_t *pmd,
 	 * finds nothing to change and would leave the stale entries be.
 	 */
 	flush_tlb_batched_pending(mm);
-
 	/*
 	 * Faults (under the per-VMA lock), MADV_DONTNEED, UFFDIO_COPY and
 	 * the rest write entries under the PTE lock we now hold: what we
 	 * see now is what the table holds, and stays so until we unlock.
 	 */
-	if (WARN_ON_ONCE(!pt_reclaim_map(&pmdval, addr, NULL, &pte)))
-		goto unlock_ptl;
 	if (!pte_table_empty_locked(pte) ||
 	    !arch_pte_table_reclaimable(mm, addr, pte)) {
-		pte_unmap(pte);
-		goto unlock_ptl;
+		empty = false;
+		goto unlock;
 	}
-	pte_unmap(pte);
-
-	old = pmdp_clear_pte_table_flush(vma, addr, pmd);
+	if (!batch->gathering) {
+		tlb_gather_mmu(&batch->tlb, mm);
+		batch->gathering = true;
+	}
+	/*
+	 * An mmu_gather or a protection change in flight elsewhere may have
+	 * cleared entries here and not flushed them yet: our flush then
+	 * covers every page of the span, so that no TLB entry of it outlives
+	 * the table. Read under the PTE lock, which they held to clear; our
+	 * own gather counts once.
+	 */
+	if (mm_tlb_flush_nested(mm))
+		tlb_flush_pte_range(&batch->tlb, addr, PMD_SIZE);
+	pmdval = tlb_unlink_pte_table(&batch->tlb, pmd, addr);
 	pmdp_get_lockless_sync();
-	freed = true;
-
-unlock_ptl:
+unlock:
 	pt_reclaim_unlock_inner(ptl, pml);
-unlock_pml:
-	spin_unlock(pml);
-	mmu_notifier_invalidate_range_end(&range);
+unmap:
+	pte_unmap(pte);
+	if (!empty)
+		return;
+	mm_dec_nr_ptes(mm);
+	pt_reclaim_check_detached(pmdval, addr);
+	pte_free_defer(mm, pmd_pgtable(pmdval));
+	walk->freed++;
+}
 
-	if (freed) {
-		mm_dec_nr_ptes(mm);
-		pt_reclaim_check_detached(old, addr);
-		pte_free_defer(mm, pmd_pgtable(old));
-	}
-	return freed;
+/*
+ * A batch: the tables of [@addr, @end), under one PMD table from the one
+ * at @pmd, the first of them looked empty. One pmd lock, one flush.
+ */
+static void pt_reclaim_batch(struct pt_reclaim_walk *walk, pmd_t *pmd,
+			     unsigned long addr, unsigned long end)
+{
+	struct pt_reclaim_batch batch = { .gathering = false };
+	spinlock_t *pml;	/* held from the first table to the flush */
+
+	/* Holds off the free of the tables detached here: see the top. */
+	rcu_read_lock();
+	pml = pmd_lock(walk->mm, pmd);
+	do {
+		pt_reclaim_table(walk, &batch, pml, pmd, addr);
+	} while (pmd++, addr += PMD_SIZE, addr != end);
+	if (batch.gathering)
+		tlb_flush_mmu_tlbonly(&batch.tlb);
+	spin_unlock(pml);
+	rcu_read_unlock();
+	if (batch.gathering)
+		tlb_finish_mmu(&batch.tlb);
 }
 
 static int pt_reclaim_pmd_range(struct pt_reclaim_walk *walk, pud_t *pud,
 				unsigned long addr, unsigned long end)
 {
+	unsigned long span = pt_reclaim_batch_span(), next;
 	pmd_t *pmd = pmd_offset(pud, addr);
-	pmd_t pmdval;
-	bool empty;
-	pte_t *pte;
 
-	do {
+	while (addr != end) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-
-		pmdval = pmdp_get_lockless(pmd);
-		if (pmd_none(pmdval) || !pmd_present(pmdval) ||
-		    pmd_trans_huge(pmdval) || pmd_devmap(pmdval))
-			continue;
-
-		/* Maps the table under RCU; NULL when it is gone or bad. */
-		if (!pt_reclaim_map(pmd, addr, &pmdval, &pte))
-			continue;
-		walk->scanned++;
-		empty = pte_table_looks_empty(pte);
-		pte_unmap(pte);
-
-		if (empty && pt_reclaim_table(walk, pmd, pmdval, addr))
-			walk->freed++;
+		if (pt_reclaim_scan(walk, pmd, addr)) {
+			next = end - addr > span ? addr + span : end;
+			pt_reclaim_batch(walk, pmd, addr, next);
+			pmd += (next - addr) >> PMD_SHIFT;
+			addr = next;
+		} else {
+			pmd++;
+			addr += PMD_SIZE;
+		}
 		cond_resched();
-	} while (pmd++, addr += PMD_SIZE, addr != end);
+	}
 	return 0;
 }
 
@@ -446,8 +563,9 @@ static int sysctl_pt_reclaim_dontneed __read_mostly =
  * When vm.pt_reclaim_dontneed is set, frees the PTE tables whose whole
  * span lies inside [@start, @end) and that hold only none entries, as
  * madvise(MADV_PT_RECLAIM) over the range would: the same lockless scan,
- * then for each table that looks empty the same locked step, flush and
- * deferred free. It runs after the zap has flushed the TLB and freed the
+ * then for the tables that look empty the same locked step in batches,
+ * one flush per batch, and the deferred free. It runs after the zap has
+ * flushed the TLB and freed the
  * pages; tables that got an entry meanwhile stay. PMD tables are left
  * alone here: freeing one takes the mmap lock for write.
  *
@@ -514,9 +632,10 @@ subsys_initcall(pt_reclaim_sysctl_init);
  * caches (freed_tables), and where the architecture frees page tables by
  * RCU (MMU_GATHER_RCU_TABLE_FREE) after a grace period too, for GUP-fast
  * and the other lockless walkers with IRQs off. Every PTE table under it
- * went before, each with its own mmu notifier range and flush; an empty
- * PMD table has nothing left for a secondary MMU to drop, and SVA hears of
- * the flush through mmu_notifier_arch_invalidate_secondary_tlbs().
+ * went before, in batches with their own flush; as for those, no mmu
+ * notifier range: an empty PMD table maps nothing a secondary MMU could
+ * hold, and SVA hears of the flush through
+ * mmu_notifier_arch_invalidate_secondary_tlbs().
  *
  * All that needs the mmap lock for write, so a lockless scan under the read
  * lock picks the candidates first, and the lock is upgraded only when one

@@ -34,6 +34,13 @@
  *            it frees the tables it empties), back to back: ns per table
  *            and their ratio, with one page written per table and with
  *            every page written.
+ *  ipi       x86: TLB shootdown IPIs per call ("TLB" row of
+ *            /proc/interrupts), a second thread of the process spinning on
+ *            CPU 1: for N tables with one page written in each, munmap(),
+ *            MADV_DONTNEED with its reclaim off and on, and MADV_PT_RECLAIM
+ *            after MADV_DONTNEED. Counts, not times: the same on every run
+ *            unless something else flushes meanwhile. Not measured where
+ *            the row does not exist (s390x and arm64 flush without IPIs).
  *
  * All but the last run with vm.pt_reclaim_dontneed at 0, as they measure
  * the tables MADV_DONTNEED leaves; it is put back at exit.
@@ -57,6 +64,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -563,6 +571,124 @@ static void fig_dontneed(void)
 	set_pt_reclaim_dontneed(0);
 }
 
+/* The sum of the "TLB:" row of /proc/interrupts, or -1 without one. */
+static long tlb_ipis(void)
+{
+	char line[4096], *p, *end;
+	long sum = -1, v;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		p = line + strspn(line, " ");
+		if (strncmp(p, "TLB:", 4))
+			continue;
+		sum = 0;
+		for (p += 4; ; p = end) {
+			v = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			sum += v;
+		}
+		break;
+	}
+	fclose(f);
+	return sum;
+}
+
+static void *ipi_spinner(void *arg)
+{
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(1, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	while (!__atomic_load_n((bool *)arg, __ATOMIC_RELAXED))
+		;
+	return NULL;
+}
+
+/* @n tables under as few PMD tables as can be, one page written in each. */
+static char *ipi_tables(unsigned long n)
+{
+	char *p = mmap_aligned(n * span, 512 * span);
+
+	if (p == MAP_FAILED)
+		die("mmap of %lu MiB: %s", n * span >> 20, strerror(errno));
+	if (madvise(p, n * span, MADV_NOHUGEPAGE))
+		die("MADV_NOHUGEPAGE: %s", strerror(errno));
+	touch(p, n, span);
+	return p;
+}
+
+static void fig_ipi(void)
+{
+	const unsigned long sizes[] = { 1, 64, 512, 4096 };
+	long before, unmap, off, on, rec;
+	unsigned long n;
+	bool stop = false;
+	cpu_set_t cpus;
+	pthread_t th;
+	unsigned int c;
+	char cas[32];
+	char *p;
+	int r;
+
+	if (tlb_ipis() < 0 || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("# ipi: no TLB row in /proc/interrupts or one CPU, not measured\n");
+		return;
+	}
+	if (set_pt_reclaim_dontneed(0) < 0)
+		die("cannot set vm.pt_reclaim_dontneed: %s", strerror(errno));
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		die("cannot run on CPU 0: %s", strerror(errno));
+	if (pthread_create(&th, NULL, ipi_spinner, &stop))
+		die("pthread_create failed");
+	usleep(100000);
+	for (c = 0; c < ARRAY_SIZE(sizes); c++) {
+		n = quick ? sizes[c] / 8 + 1 : sizes[c];
+		snprintf(cas, sizeof(cas), "tables=%lu", n);
+		for (r = -1; r < reps; r++) {
+			warmup = r < 0;
+			p = ipi_tables(n);
+			before = tlb_ipis();
+			munmap(p, n * span);
+			unmap = tlb_ipis() - before;
+
+			p = ipi_tables(n);
+			before = tlb_ipis();
+			madvise(p, n * span, MADV_DONTNEED);
+			off = tlb_ipis() - before;
+			before = tlb_ipis();
+			if (reclaim(p, n * span))
+				die("MADV_PT_RECLAIM: %s", strerror(errno));
+			rec = tlb_ipis() - before;
+
+			touch(p, n, span);
+			set_pt_reclaim_dontneed(1);
+			before = tlb_ipis();
+			madvise(p, n * span, MADV_DONTNEED);
+			on = tlb_ipis() - before;
+			set_pt_reclaim_dontneed(0);
+			munmap(p, n * span);
+
+			put("ipi", cas, "munmap_ipis", unmap);
+			put("ipi", cas, "dontneed_off_ipis", off);
+			put("ipi", cas, "dontneed_on_ipis", on);
+			put("ipi", cas, "pt_reclaim_ipis", rec);
+		}
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	CPU_ZERO(&cpus);
+	for (c = 0; c < (unsigned int)sysconf(_SC_NPROCESSORS_ONLN) && c < CPU_SETSIZE; c++)
+		CPU_SET(c, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -576,6 +702,7 @@ static const struct {
 	{ "upstream", fig_upstream, false },
 	{ "memory", fig_memory, true },
 	{ "dontneed", fig_dontneed, true },
+	{ "ipi", fig_ipi, true },
 };
 
 static bool wanted[ARRAY_SIZE(figs)];
