@@ -48,8 +48,13 @@ fi
 # overlay): take defaults without asking, then check the fragments again.
 kmake -s olddefconfig >>"$KBUILD/config.log" 2>&1 ||
 	die "$ARCH: make olddefconfig failed; see $KBUILD/config.log"
-# Every line of a fragment must be in .config as written.
+# Every line of a fragment must be in .config as written, unless a later
+# fragment sets the same option (merge_config.sh lets the last one win:
+# nosplit.config's NR_CPUS=2 over x86_64.config's 8).
+# shellcheck disable=SC2086
 missing=$(cat $frags | grep -E '^(CONFIG_|# CONFIG_[A-Za-z0-9_]+ is not set)' |
+	awk '{ o = $0; sub(/^# /, "", o); sub(/[= ].*/, "", o); last[o] = $0; if (!(o in seen)) { seen[o] = 1; order[++n] = o } }
+	     END { for (i = 1; i <= n; i++) print last[order[i]] }' |
 	LC_ALL=C sort -u | while IFS= read -r line; do
 		case $line in
 		"# "*) opt=${line#\# }; opt=${opt%% *}
