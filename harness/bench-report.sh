@@ -63,6 +63,7 @@ BEGIN {
 	title["memory"] = "Memory given back per GiB written and then MADV_DONTNEED'"'"'ed"
 	title["dontneed"] = "MADV_DONTNEED with vm.pt_reclaim_dontneed off and on, per table"
 	title["ipi"] = "TLB shootdown IPIs per call (x86), a second thread on the other CPU"
+	title["remote"] = "A process'"'"'s fault latency (us) while another reclaims its arena with process_madvise()"
 }
 NR == 1 { next }
 {

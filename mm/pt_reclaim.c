@@ -495,8 +495,9 @@ static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk, unsigned long sta
  * Context: Process context; takes and releases the pmd and PTE locks.
  * The caller holds @mm's mmap lock in read mode.
  * When a PMD table looks empty, the lock is dropped and taken for write
- * for a while; it is held in read mode again on return, also on error, and
- * VMAs looked up before the call may be gone.
+ * for a while (when @mm is not the caller's, only if it is free at once);
+ * it is held in read mode again on return, also on error, and VMAs looked
+ * up before the call may be gone.
  * Return: 0; -ENOMEM when part of the range is not mapped (the mapped
  * parts are still processed); -EINTR when a fatal signal stopped the walk.
  */
@@ -732,12 +733,16 @@ static unsigned long pt_reclaim_pmd_next(struct mm_struct *mm,
 
 /*
  * Free the PMD table that maps [@addr, @addr + PUD_SIZE) through @tlb if
- * it is empty; @vma covers the span. Context: mmap lock held for write.
- * Returns true when the table was freed.
+ * it is empty; @vma covers the span. For a @remote caller, the rmap locks
+ * are only tried: an rmap walker (reclaim, migration, compaction) may hold
+ * one for long, and the faults of the process would wait behind us.
+ * Context: mmap lock held for write.
+ * Returns 1 when the table was freed, 0 when not, -EBUSY when an rmap lock
+ * was taken.
  */
-static bool pt_reclaim_pmd_table(struct mmu_gather *tlb,
-				 struct vm_area_struct *vma, pud_t *pud,
-				 unsigned long addr)
+static int pt_reclaim_pmd_table(struct mmu_gather *tlb,
+				struct vm_area_struct *vma, pud_t *pud,
+				unsigned long addr, bool remote)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct address_space *mapping = NULL;
@@ -749,16 +754,29 @@ static bool pt_reclaim_pmd_table(struct mmu_gather *tlb,
 	mmap_assert_write_locked(mm);
 	/*
 	 * With the mmap lock held for write and the VMA write-locked, nobody
-	 * can set vma->anon_vma (a fault does, under one of the two).
+	 * can set vma->anon_vma (a fault does, under one of the two). This
+	 * waits for the faults in progress in the VMA, for remote callers
+	 * too: there is no try variant, and a fault does not sleep for long
+	 * under the per-VMA lock (it drops it to wait for I/O).
 	 */
 	vma_start_write(vma);
 	if (vma->vm_file) {
 		mapping = vma->vm_file->f_mapping;
-		i_mmap_lock_write(mapping);
+		if (!remote)
+			i_mmap_lock_write(mapping);
+		else if (!i_mmap_trylock_write(mapping))
+			return -EBUSY;
 	}
 	anon_vma = vma->anon_vma;
-	if (anon_vma)
-		anon_vma_lock_write(anon_vma);
+	if (anon_vma) {
+		if (!remote) {
+			anon_vma_lock_write(anon_vma);
+		} else if (!anon_vma_trylock_write(anon_vma)) {
+			if (mapping)
+				i_mmap_unlock_write(mapping);
+			return -EBUSY;
+		}
+	}
 
 	pul = pud_lock(mm, pud);
 	if (pud_is_table(pudp_get(pud))) {
@@ -795,14 +813,18 @@ static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk,
 				 unsigned long start, unsigned long end)
 {
 	struct mm_struct *mm = walk->mm;
+	bool remote = mm != current->mm;
 	struct vm_area_struct *vma;
 	struct mmu_gather tlb;
 	unsigned long addr;
-	int err = 0;
+	int err = 0, ret;
 	pud_t *pud;
 
 	/* As in pt_reclaim_span(): shorter than a table, or ALIGN() wraps. */
 	if (end - start < PUD_SIZE)
+		return 0;
+	/* No PMD table of its own: the pud is the pmd, freed with its table. */
+	if (mm_pmd_folded(mm))
 		return 0;
 	start = ALIGN(start, PUD_SIZE);
 	end = ALIGN_DOWN(end, PUD_SIZE);
@@ -811,7 +833,23 @@ static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk,
 		return 0;
 
 	mmap_read_unlock(mm);
-	if (mmap_write_lock_killable(mm)) {
+	/*
+	 * A caller from outside the mm (process_madvise() from another
+	 * process, ptreclaim -i; a kthread without an mm) does not wait for
+	 * the write lock of the mm it reclaims, nor for its rmap locks: a
+	 * writer that waits makes that process's own readers (faults that
+	 * fall back from the per-VMA lock, mmap(), munmap()) queue behind
+	 * it. When a lock is held by someone else, the PMD tables stay for
+	 * a later call; the PTE tables are gone already. The process itself
+	 * waits, as for munmap().
+	 */
+	if (remote) {
+		if (!mmap_write_trylock(mm)) {
+			count_vm_event(PT_RECLAIM_PMD_BUSY);
+			mmap_read_lock(mm);
+			return 0;
+		}
+	} else if (mmap_write_lock_killable(mm)) {
 		mmap_read_lock(mm);
 		return -EINTR;
 	}
@@ -828,8 +866,12 @@ static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk,
 			err = -EINTR;
 			break;
 		}
-		if (pt_reclaim_pmd_table(&tlb, vma, pud, addr))
-			walk->pmd_freed++;
+		ret = pt_reclaim_pmd_table(&tlb, vma, pud, addr, remote);
+		if (ret == -EBUSY) {
+			count_vm_event(PT_RECLAIM_PMD_BUSY);
+			break;
+		}
+		walk->pmd_freed += ret;
 		addr += PUD_SIZE;
 	}
 	tlb_finish_mmu(&tlb);

@@ -6,7 +6,9 @@
  * touches the mapping through uaccess, sets up entries by hand under the
  * PTE lock, and calls do_madvise() as a process would. Whether the table
  * is still there is read from the pmd; mm_pgtables_bytes() must drop by
- * exactly one table when it goes.
+ * exactly one table when it goes. One case gives up the test's mm, as
+ * process_madvise() from another process reaches it, and checks that
+ * such a caller leaves the empty PMD table while the mmap lock is taken.
  *
  * On s390 with PGSTE support, a second suite makes the test mm claim
  * PGSTEs, as a KVM host's does (KVM cannot run under TCG), and checks that
@@ -17,12 +19,15 @@
  */
 
 #include <kunit/test.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pgtable.h>
+#include <linux/sched/task.h>
 #include <linux/swap.h>
 #include <linux/swapops.h>
 #include <linux/uaccess.h>
+#include <linux/vmstat.h>
 
 /* One PTE table's span, mapped at a span boundary, with a page around. */
 struct pt_test {
@@ -227,11 +232,132 @@ static void pt_reclaim_partial_span_untouched(struct kunit *test)
 	pt_test_expect_freed(test, &t);
 }
 
+/* Is there a PMD table for the PUD-aligned span at @addr? */
+static bool pt_test_has_pmd_table(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	bool has = false;
+	p4d_t *p4d;
+	pud_t pud;
+
+	mmap_read_lock(mm);
+	if (!pgd_none(pgdp_get(pgd))) {
+		p4d = p4d_offset(pgd, addr);
+		if (!p4d_none(p4dp_get(p4d))) {
+			pud = pudp_get(pud_offset(p4d, addr));
+			has = pud_present(pud) && !pud_leaf(pud);
+		}
+	}
+	mmap_read_unlock(mm);
+	return has;
+}
+
+/* A reader of an mm's mmap lock in a kthread of its own, for a while. */
+struct pt_test_reader {
+	struct mm_struct *mm;
+	struct completion held, release;
+};
+
+static int pt_test_reader_fn(void *arg)
+{
+	struct pt_test_reader *r = arg;
+
+	mmap_read_lock(r->mm);
+	complete(&r->held);
+	/* Bounded: a caller that waits for the lock fails, not hangs. */
+	wait_for_completion_timeout(&r->release, 10 * HZ);
+	mmap_read_unlock(r->mm);
+	return 0;
+}
+
+static unsigned long pt_test_pmd_busy(void)
+{
+	unsigned long *ev;
+	unsigned long n;
+
+	ev = kcalloc(NR_VM_EVENT_ITEMS, sizeof(*ev), GFP_KERNEL);
+	if (!ev)
+		return 0;
+	all_vm_events(ev);
+	n = ev[PT_RECLAIM_PMD_BUSY];
+	kfree(ev);
+	return n;
+}
+
+/*
+ * Another process's reclaim (process_madvise()) does not wait for the
+ * write lock of the mm's mmap lock: while another thread holds that lock,
+ * the empty PMD table stays (the PTE table under it goes), and the next
+ * call, with the lock free, frees it. The test thread gives up its mm to
+ * act as that other process.
+ */
+static void pt_reclaim_remote_busy_keeps_pmd_table(struct kunit *test)
+{
+	unsigned long area, addr, bytes, busy;
+	struct pt_test_reader r;
+	struct task_struct *k;
+	struct mm_struct *mm;
+	int i, ret;
+
+	area = kunit_vm_mmap(test, NULL, 0, 2 * PUD_SIZE,
+			     PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, 0);
+	if (IS_ERR_VALUE(area) && area == -ENOMEM)
+		kunit_skip(test, "no room for 2 * PUD_SIZE (overcommit)");
+	KUNIT_ASSERT_NE_MSG(test, area, 0, "kunit_vm_mmap() failed");
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(area));
+	mm = current->mm;
+	if (mm_pmd_folded(mm))
+		kunit_skip(test, "the PMD level is folded");
+	addr = ALIGN(area, PUD_SIZE);
+	KUNIT_ASSERT_EQ(test, do_madvise(mm, addr, PUD_SIZE, MADV_NOHUGEPAGE),
+			0);
+	pt_test_write(test, addr + PAGE_SIZE, 1);
+	KUNIT_ASSERT_EQ(test, do_madvise(mm, addr + PAGE_SIZE, PAGE_SIZE,
+					 MADV_DONTNEED), 0);
+	KUNIT_ASSERT_TRUE(test, pt_test_has_pmd_table(mm, addr));
+
+	r.mm = mm;
+	init_completion(&r.held);
+	init_completion(&r.release);
+	k = kthread_run(pt_test_reader_fn, &r, "pt_test_reader");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	/* It may be gone by kthread_stop(): keep its task_struct. */
+	get_task_struct(k);
+	wait_for_completion(&r.held);
+
+	/* From here to kthread_use_mm(), no KUNIT_ASSERT: keep the mm. */
+	kthread_unuse_mm(mm);
+	bytes = mm_pgtables_bytes(mm);
+	busy = pt_test_pmd_busy();
+	KUNIT_EXPECT_EQ(test, do_madvise(mm, addr, PUD_SIZE, MADV_PT_RECLAIM),
+			0);
+	KUNIT_EXPECT_TRUE_MSG(test, pt_test_has_pmd_table(mm, addr),
+			      "the PMD table went while another held the mmap lock");
+	if (IS_ENABLED(CONFIG_VM_EVENT_COUNTERS))
+		KUNIT_EXPECT_GT(test, pt_test_pmd_busy(), busy);
+	/* The PTE table went all the same. */
+	KUNIT_EXPECT_EQ(test, bytes - mm_pgtables_bytes(mm),
+			PTRS_PER_PTE * sizeof(pte_t));
+	complete(&r.release);
+	kthread_stop(k);
+	put_task_struct(k);
+	/* Free now; khugepaged may take the lock for a moment: a few tries. */
+	for (i = 0; i < 10 && pt_test_has_pmd_table(mm, addr); i++) {
+		ret = do_madvise(mm, addr, PUD_SIZE, MADV_PT_RECLAIM);
+		KUNIT_EXPECT_EQ(test, ret, 0);
+	}
+	KUNIT_EXPECT_FALSE_MSG(test, pt_test_has_pmd_table(mm, addr),
+			       "the empty PMD table was not freed");
+	kthread_use_mm(mm);
+}
+
 static struct kunit_case pt_reclaim_cases[] = {
 	KUNIT_CASE(pt_reclaim_empty_table_freed),
 	KUNIT_CASE(pt_reclaim_present_entry_keeps_table),
 	KUNIT_CASE(pt_reclaim_marker_keeps_table),
 	KUNIT_CASE(pt_reclaim_partial_span_untouched),
+	KUNIT_CASE(pt_reclaim_remote_busy_keeps_pmd_table),
 	{}
 };
 

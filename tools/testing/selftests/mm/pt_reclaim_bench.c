@@ -41,9 +41,14 @@
  *            after MADV_DONTNEED. Counts, not times: the same on every run
  *            unless something else flushes meanwhile. Not measured where
  *            the row does not exist (s390x and arm64 flush without IPIs).
+ *  remote    the latency of a process's page faults while another process
+ *            reclaims its arena with process_madvise() in a loop: with no
+ *            reclaimer, with PTE tables to free, and with PMD tables too
+ *            (more at fig_remote()).
  *
- * All but the last run with vm.pt_reclaim_dontneed at 0, as they measure
- * the tables MADV_DONTNEED leaves; it is put back at exit.
+ * The figures run with vm.pt_reclaim_dontneed at 0, as they measure the
+ * tables MADV_DONTNEED leaves, but where they set it themselves (dontneed,
+ * ipi); it is put back at exit.
  *
  * Each case but upstream and memory (which count kB) runs once more
  * first, unprinted: under QEMU TCG the first run of any code also pays
@@ -63,8 +68,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -74,6 +81,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 
 #include "../kselftest.h"
@@ -91,9 +102,11 @@
 static unsigned long page_size, span;
 static long table_kb;		/* VmPTE of one PTE table */
 static long pmd_kb;		/* of one PMD table, 0 when unknown */
+static unsigned long pmd_span;	/* the span of one PMD table, or 0 */
 static bool have_reclaim, quick;
 static bool warmup;		/* this repetition is not printed */
 static int reps = 5;
+static int dontneed_saved = -1;	/* vm.pt_reclaim_dontneed at start */
 
 static double now_ns(void)
 {
@@ -123,6 +136,20 @@ static void __noreturn __printf(1, 2) die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
+}
+
+/* Run on @cpu only; -1: on every CPU again. */
+static void pin(int cpu)
+{
+	cpu_set_t cpus;
+	int c;
+
+	CPU_ZERO(&cpus);
+	for (c = 0; c < CPU_SETSIZE; c++)
+		if (cpu < 0 || c == cpu)
+			CPU_SET(c, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus) && cpu >= 0)
+		die("cannot run on CPU %d: %s", cpu, strerror(errno));
 }
 
 /* PT_RECLAIM_REQUIRED=1 (the test run sets it): no feature, no run. */
@@ -599,11 +626,7 @@ static long tlb_ipis(void)
 
 static void *ipi_spinner(void *arg)
 {
-	cpu_set_t cpus;
-
-	CPU_ZERO(&cpus);
-	CPU_SET(1, &cpus);
-	sched_setaffinity(0, sizeof(cpus), &cpus);
+	pin(1);
 	while (!__atomic_load_n((bool *)arg, __ATOMIC_RELAXED))
 		;
 	return NULL;
@@ -628,7 +651,6 @@ static void fig_ipi(void)
 	long before, unmap, off, on, rec;
 	unsigned long n;
 	bool stop = false;
-	cpu_set_t cpus;
 	pthread_t th;
 	unsigned int c;
 	char cas[32];
@@ -641,10 +663,7 @@ static void fig_ipi(void)
 	}
 	if (set_pt_reclaim_dontneed(0) < 0)
 		die("cannot set vm.pt_reclaim_dontneed: %s", strerror(errno));
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	if (sched_setaffinity(0, sizeof(cpus), &cpus))
-		die("cannot run on CPU 0: %s", strerror(errno));
+	pin(0);
 	if (pthread_create(&th, NULL, ipi_spinner, &stop))
 		die("pthread_create failed");
 	usleep(100000);
@@ -683,10 +702,218 @@ static void fig_ipi(void)
 	}
 	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
-	CPU_ZERO(&cpus);
-	for (c = 0; c < (unsigned int)sysconf(_SC_NPROCESSORS_ONLN) && c < CPU_SETSIZE; c++)
-		CPU_SET(c, &cpus);
-	sched_setaffinity(0, sizeof(cpus), &cpus);
+	pin(-1);
+}
+
+/*
+ * What a remote reclaimer costs the process it reclaims: the latency of
+ * that process's page faults while another process calls
+ * process_madvise(MADV_PT_RECLAIM) over its whole arena, a GiB a call,
+ * in a loop.
+ *
+ * The target (a child) has one arena of REMOTE_SPANS PMD table spans (8
+ * GiB on x86_64), one VMA, as an allocator or runtime reserves it. Its
+ * faulter thread (CPU 0) writes the pages of the arena's first 64 MiB one
+ * by one, timing each write, and gives them back with MADV_DONTNEED at
+ * the end, over and over. Its purger thread (CPU 1) writes 16 pages, a
+ * PTE table each, in each of the other spans and gives them back too,
+ * every 10 ms, so the remote calls (one per span: a call takes at most
+ * MAX_RW_COUNT bytes) find empty PTE tables to free, and in case "pmd"
+ * also empty PMD tables: the PMD pass, which takes the target's mmap lock
+ * for write and write-locks the VMA the faulter works in. In case "pte"
+ * the purger keeps the first page of each span, so no PMD table is ever
+ * empty and only the PTE step runs (mmap lock for read). Case "idle": no
+ * reclaimer. Where a PMD table spans more than MAX_RW_COUNT (s390x: 2
+ * GiB), process_madvise() cannot free it: case "pmd" is not run.
+ * Printed: fault latency p50, p99, p99.9 and maximum in us, the faults
+ * that took more than 1 ms, and the tables the reclaimer freed.
+ */
+#define REMOTE_SPANS 8
+#define MAX_RW_COUNT (INT_MAX & ~(page_size - 1))	/* as the kernel's */
+#define REMOTE_WORK (64UL << 20)
+#define REMOTE_BUCKETS 4096	/* of 1 us; the last holds the rest */
+
+struct remote_shared {
+	unsigned long hist[REMOTE_BUCKETS];
+	double max_ns;
+	unsigned long faults;
+	bool stop;
+	bool keep_pmd;
+};
+
+static char *remote_arena;
+
+static void *remote_purger(void *arg)
+{
+	struct remote_shared *sh = arg;
+	unsigned long len = (REMOTE_SPANS - 1) * pmd_span, i;
+	char *p = remote_arena + pmd_span;
+
+	pin(1);
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
+		touch(p, len / (pmd_span / 16), pmd_span / 16);
+		for (i = 0; i < len; i += pmd_span)
+			if (madvise(p + i + (sh->keep_pmd ? page_size : 0),
+				    pmd_span - (sh->keep_pmd ? page_size : 0),
+				    MADV_DONTNEED))
+				die("MADV_DONTNEED: %s", strerror(errno));
+		usleep(10000);
+	}
+	return NULL;
+}
+
+static void remote_target(struct remote_shared *sh)
+{
+	unsigned long i, b;
+	pthread_t th;
+	double t;
+
+	dontneed_saved = -1;	/* the parent restores it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* should the parent die() */
+	/* The work span's PMD table stays: no reclaim may free it. */
+	remote_arena[pmd_span - page_size] = 1;
+	pin(0);
+	if (pthread_create(&th, NULL, remote_purger, sh))
+		die("pthread_create failed");
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
+		for (i = 0; i < REMOTE_WORK; i += page_size) {
+			t = now_ns();
+			remote_arena[i] = 1;
+			t = now_ns() - t;
+			b = t / 1000;
+			sh->hist[b < REMOTE_BUCKETS ? b : REMOTE_BUCKETS - 1]++;
+			if (t > sh->max_ns)
+				sh->max_ns = t;
+			sh->faults++;
+		}
+		if (madvise(remote_arena, REMOTE_WORK, MADV_DONTNEED))
+			die("MADV_DONTNEED: %s", strerror(errno));
+	}
+	pthread_join(th, NULL);
+	exit(0);
+}
+
+/* The latency in us below which @frac of the faults took. */
+static double remote_pct(struct remote_shared *sh, double frac)
+{
+	unsigned long sum = 0, b;
+
+	for (b = 0; b < REMOTE_BUCKETS; b++) {
+		sum += sh->hist[b];
+		if (sum >= frac * sh->faults)
+			return b + 1;
+	}
+	return REMOTE_BUCKETS;
+}
+
+static void fig_remote(void)
+{
+	static const char * const cases[] = { "idle", "pte", "pmd" };
+	unsigned int ncases = ARRAY_SIZE(cases);
+	unsigned long ms = quick ? 300 : 3000, slow, b, i;
+	long freed0, pmd0, busy0, calls;
+	struct remote_shared *sh;
+	struct iovec iov;
+	unsigned int c;
+	int r, pidfd, st;
+	double end;
+	pid_t pid;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("# remote: one CPU, not measured\n");
+		return;
+	}
+	if (!pmd_kb) {
+		printf("# remote: the size of a PMD table is unknown, not measured\n");
+		return;
+	}
+	if (pmd_span > MAX_RW_COUNT) {
+		printf("# remote: no case pmd: a PMD table spans more than MAX_RW_COUNT\n");
+		ncases--;
+	}
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	for (c = 0; c < ncases; c++) {
+		for (r = -1; r < reps; r++) {
+			warmup = r < 0;
+			memset(sh, 0, sizeof(*sh));
+			sh->keep_pmd = c == 1;
+			remote_arena = mmap_aligned(REMOTE_SPANS * pmd_span,
+						    pmd_span);
+			if (remote_arena == MAP_FAILED)
+				die("mmap of %d PMD spans: %s", REMOTE_SPANS,
+				    strerror(errno));
+			if (madvise(remote_arena, REMOTE_SPANS * pmd_span,
+				    MADV_NOHUGEPAGE))
+				die("MADV_NOHUGEPAGE: %s", strerror(errno));
+			pid = fork();
+			if (pid < 0)
+				die("fork: %s", strerror(errno));
+			if (!pid)
+				remote_target(sh);
+			pidfd = syscall(SYS_pidfd_open, pid, 0);
+			if (pidfd < 0)
+				die("pidfd_open: %s", strerror(errno));
+			pin(1);
+			freed0 = vmstat_read("pt_reclaim_freed");
+			pmd0 = vmstat_read("pt_reclaim_pmd_freed");
+			busy0 = vmstat_read("pt_reclaim_pmd_busy");
+			calls = 0;
+			end = now_ns() + ms * 1e6;
+			while (now_ns() < end) {
+				if (c == 0) {
+					usleep(1000);
+					continue;
+				}
+				/* A call takes at most MAX_RW_COUNT bytes. */
+				for (i = 0; i < REMOTE_SPANS; i++) {
+					iov.iov_base = remote_arena + i * pmd_span;
+					iov.iov_len = pmd_span < MAX_RW_COUNT ?
+						      pmd_span : MAX_RW_COUNT;
+					if (syscall(SYS_process_madvise, pidfd,
+						    &iov, 1, MADV_PT_RECLAIM, 0) < 0)
+						die("process_madvise(MADV_PT_RECLAIM): %s",
+						    strerror(errno));
+					calls++;
+				}
+			}
+			__atomic_store_n(&sh->stop, true, __ATOMIC_RELAXED);
+			if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+			    WEXITSTATUS(st))
+				die("remote: the target failed (status %#x)", st);
+			close(pidfd);
+			munmap(remote_arena, REMOTE_SPANS * pmd_span);
+			for (slow = 0, b = 1000; b < REMOTE_BUCKETS; b++)
+				slow += sh->hist[b];
+			/*
+			 * The pass may find a lock taken every time (the
+			 * purger's MADV_DONTNEED holds the mmap lock), but it
+			 * must have been reached.
+			 */
+			if (c == 2 && vmstat_read("pt_reclaim_pmd_freed") == pmd0 &&
+			    vmstat_read("pt_reclaim_pmd_busy") == busy0)
+				die("remote: case pmd never reached the PMD pass");
+			if (c == 1 && vmstat_read("pt_reclaim_pmd_freed") != pmd0)
+				die("remote: case pte freed a PMD table");
+			put("remote", cases[c], "fault_p50_us", remote_pct(sh, 0.5));
+			put("remote", cases[c], "fault_p99_us", remote_pct(sh, 0.99));
+			put("remote", cases[c], "fault_p999_us", remote_pct(sh, 0.999));
+			put("remote", cases[c], "fault_max_us", sh->max_ns / 1000);
+			put("remote", cases[c], "faults_over_1ms", slow);
+			put("remote", cases[c], "faults", sh->faults);
+			put("remote", cases[c], "calls", calls);
+			put("remote", cases[c], "pte_freed",
+			    vmstat_read("pt_reclaim_freed") - freed0);
+			put("remote", cases[c], "pmd_freed",
+			    vmstat_read("pt_reclaim_pmd_freed") - pmd0);
+			put("remote", cases[c], "pmd_busy",
+			    vmstat_read("pt_reclaim_pmd_busy") - busy0);
+		}
+	}
+	munmap(sh, sizeof(*sh));
+	pin(-1);
 }
 
 static const struct {
@@ -703,6 +930,7 @@ static const struct {
 	{ "memory", fig_memory, true },
 	{ "dontneed", fig_dontneed, true },
 	{ "ipi", fig_ipi, true },
+	{ "remote", fig_remote, true },
 };
 
 static bool wanted[ARRAY_SIZE(figs)];
@@ -737,8 +965,6 @@ static void help(const char *me)
 		fprintf(stderr, " %s", figs[i].name);
 	fprintf(stderr, "\n");
 }
-
-static int dontneed_saved = -1;
 
 static void restore_dontneed(void)
 {
@@ -782,7 +1008,7 @@ int main(int argc, char **argv)
 	if (!span)
 		die("cannot tell the span of a PTE table from VmPTE");
 	table_kb = span / page_size * 8 / 1024;
-	pmd_table_span(span, &pmd_kb);
+	pmd_span = pmd_table_span(span, &pmd_kb);
 	p = mmap(NULL, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	have_reclaim = !reclaim(p, page_size);
 	if (!have_reclaim && errno != EINVAL)

@@ -16,16 +16,20 @@
  * process_madvise(). A PMD table worker writes a few pages spread over a
  * whole PMD table span (one anonymous, one shmem), verifies them, empties
  * the span and starts over, while the reclaimers also free its PTE and
- * PMD tables. Every page is verified against its shadow; every
- * mismatch is printed with its address (a run of bad pages as one line,
- * at most -m lines per worker; the count is always exact).
+ * PMD tables. A uffd collapse worker collapses (MADV_COLLAPSE) shmem
+ * THPs mapped through userfaultfd minor faults while another thread races
+ * it with MADV_PT_RECLAIM, MADV_DONTNEED and UFFDIO_CONTINUE, COPY,
+ * ZEROPAGE and POISON (more below). Every page is verified against its
+ * shadow; every mismatch is printed with its address (a run of bad pages
+ * as one line, at most -m lines per worker; the count is always exact).
  *
  * Each worker draws its operations from its own generator seeded from
  * --seed, so a worker's sequence is reproducible; the interleaving of the
  * threads is not. The run ends after --seconds or --ops operations per
  * worker. It fails on any mismatch, on an operation failing in a way it
  * must not, or when no table was reclaimed (pt_reclaim_freed in
- * /proc/vmstat did not move), nor any PMD table (pt_reclaim_pmd_freed).
+ * /proc/vmstat did not move), nor any PMD table (pt_reclaim_pmd_freed),
+ * nor any uffd-registered THP collapsed.
  *
  * usage: pt_reclaim_torture [-s SECONDS] [-n OPS] [-w WORKERS]
  *                           [-r RECLAIMERS] [-S SEED] [-m LINES] [-v]
@@ -34,7 +38,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -853,6 +859,455 @@ static void setup_pmd_areas(void)
 		       pud_span >> 20, pmd_area[0], pmd_area[1]);
 }
 
+/*
+ * The uffd collapse worker: collapse_pte_mapped_thp() against
+ * MADV_PT_RECLAIM and userfaultfd, on shmem registered MISSING|MINOR.
+ *
+ * One memfd of UC_SPANS THP spans, filled once with a pattern that names
+ * each page and never written again, is mapped three times: an alias,
+ * not registered, to check the page cache; a MAP_SHARED area and a
+ * MAP_PRIVATE one, THP-aligned, both registered MISSING|MINOR on a
+ * userfaultfd of their own. A read of an unmapped page there is a minor
+ * fault, which the handler thread resolves with UFFDIO_CONTINUE: it maps
+ * one 4 kB subpage of the THP, so the areas end up PTE-mapped THPs, what
+ * MADV_COLLAPSE hands to collapse_pte_mapped_thp().
+ *
+ * - The collapser (pinned to one CPU) touches a few random pages,
+ *   collapses, verifies, zaps with MADV_DONTNEED (which also frees the
+ *   tables with vm.pt_reclaim_dontneed) and starts over, on each area in
+ *   turn.
+ * - The filler (pinned to another CPU) races it with UFFDIO_CONTINUE,
+ *   UFFDIO_COPY and UFFDIO_ZEROPAGE (these two fail with EEXIST, but only
+ *   after mfill_atomic() has allocated a PTE table: exactly the allocation
+ *   that reinstalls a freed table's page at the same pmd), UFFDIO_POISON
+ *   on one page of the shared area (checked in pagemap, and now and then
+ *   by a read that must raise SIGBUS), MADV_DONTNEED of a THP span of the
+ *   private area, and MADV_PT_RECLAIM. Reclaim and allocation run on the
+ *   same CPU: the RCU callback frees the table's page to that CPU's
+ *   lists, where the next allocation finds it first.
+ *
+ * What it catches: the page-table use-after-free of a collapse that took
+ * a freed table's ptl, or freed a table it did not own (KASAN, lockdep,
+ * DEBUG_VM and page_table_check in dmesg); data lost or garbled by a
+ * collapse (the pattern, through both the area and the alias); a
+ * collapse that never returns, as the abort path that kept the pmd lock
+ * without split PTE locks (the join times out); and a UFFDIO_POISON
+ * marker that a collapse threw away with its table. The last one is
+ * counted, not failed: 6.12 loses it too, when the marker goes into the
+ * still linked table between the collapse's steps 2 and 4.
+ */
+#define UC_SPANS	2
+#define UC_MAGIC	0x75636f6c00000000ULL	/* "ucol" */
+
+static unsigned long uc_thp, uc_len, uc_pages, uc_poison_page;
+static char *uc_alias, *uc_shared, *uc_private;
+static int uc_uffd = -1;
+static bool uc_poison;
+static atomic_bool uc_handler_stop;
+static pthread_t uc_threads[3];		/* handler, collapser, filler */
+static pthread_rwlock_t uc_zap_lock = PTHREAD_RWLOCK_INITIALIZER;
+static atomic_ulong uc_collapsed, uc_declined, uc_filled, uc_faults;
+static atomic_ulong uc_poisoned, uc_poison_lost, uc_mismatches, uc_failures;
+static __thread sigjmp_buf *uc_probe_jmp;
+static atomic_char uc_probe_sink;
+
+static void uc_fail(const char *what)
+{
+	if (atomic_fetch_add(&uc_failures, 1) < max_reports)
+		report(NULL, "FAIL: uffd collapse: %s: %s\n", what,
+		       strerror(errno));
+}
+
+/* Does page @idx, mapped at @at, hold its pattern? */
+static void uc_check(const char *at, unsigned long idx, const char *when)
+{
+	const uint64_t *p = (const uint64_t *)at;
+	uint64_t a = p[0], b = p[page_size / 8 - 1];
+
+	if (a == (UC_MAGIC | idx) && b == ~(UC_MAGIC | idx))
+		return;
+	if (atomic_fetch_add(&uc_mismatches, 1) < max_reports)
+		report(NULL, "MISMATCH at %p (uffd collapse page %lu, %s): %#llx %#llx\n",
+		       at, idx, when, (unsigned long long)a,
+		       (unsigned long long)b);
+}
+
+/* The shared area's poison page is read by uc_probe() only. */
+static bool uc_readable(const char *area, unsigned long idx)
+{
+	return !(uc_poison && area == uc_shared && idx == uc_poison_page);
+}
+
+static void uc_sigbus(int sig)
+{
+	if (uc_probe_jmp)
+		siglongjmp(*uc_probe_jmp, 1);
+	signal(SIGBUS, SIG_DFL);
+	raise(SIGBUS);
+}
+
+/* Does a read of @p raise SIGBUS (a poison marker is there)? */
+static bool uc_probe(const char *p)
+{
+	sigjmp_buf jb;
+	bool bus = false;
+
+	/*
+	 * The fences keep the compiler from moving the stores of
+	 * uc_probe_jmp, which only the signal handler reads, past the read of
+	 * the page (or dropping the first one): without them SIGBUS finds no
+	 * jump buffer and kills the process.
+	 */
+	if (!sigsetjmp(jb, 1)) {
+		uc_probe_jmp = &jb;
+		atomic_signal_fence(memory_order_seq_cst);
+		atomic_store_explicit(&uc_probe_sink, *p, memory_order_relaxed);
+	} else {
+		bus = true;
+	}
+	atomic_signal_fence(memory_order_seq_cst);
+	uc_probe_jmp = NULL;
+	return bus;
+}
+
+/* Map page @addr (the page cache has it) for a minor fault, and wake. */
+static void uc_resolve(unsigned long addr, bool minor)
+{
+	struct uffdio_range r = { addr, page_size };
+	char *area = addr - (uintptr_t)uc_shared < uc_len ? uc_shared : uc_private;
+	unsigned long off = addr - (uintptr_t)area;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		int ret;
+
+		if (minor) {
+			struct uffdio_continue c = { .range = r };
+
+			ret = ioctl(uc_uffd, UFFDIO_CONTINUE, &c);
+		} else {
+			/* The file has no hole: a missing fault is a bug. */
+			struct uffdio_copy c = {
+				.dst = addr, .len = page_size,
+				.src = (uintptr_t)uc_alias + off,
+			};
+
+			uc_fail("missing fault on a file without holes");
+			ret = ioctl(uc_uffd, UFFDIO_COPY, &c);
+		}
+		if (!ret)
+			return;
+		if (errno == EAGAIN)
+			continue;
+		if (errno == EEXIST)	/* the filler mapped it first */
+			break;
+		uc_fail(minor ? "UFFDIO_CONTINUE for a fault" :
+				"UFFDIO_COPY for a fault");
+		break;
+	}
+	if (ioctl(uc_uffd, UFFDIO_WAKE, &r))
+		uc_fail("UFFDIO_WAKE");
+}
+
+static void *uc_handler_main(void *arg)
+{
+	struct pollfd pfd = { .fd = uc_uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	while (!atomic_load(&uc_handler_stop)) {
+		/*
+		 * Nonblocking: a fault that poll() saw may be gone before the
+		 * read, resolved and woken by the filler's UFFDIO_CONTINUE.
+		 */
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if (read(uc_uffd, &msg, sizeof(msg)) != sizeof(msg))
+			continue;
+		if (msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		atomic_fetch_add(&uc_faults, 1);
+		uc_resolve(msg.arg.pagefault.address & ~(page_size - 1),
+			   msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR);
+	}
+	return NULL;
+}
+
+static void uc_pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *uc_collapser_main(void *arg)
+{
+	uint64_t rng = seed ^ 0x636f6c6c61707365ULL;
+	unsigned long i, idx;
+	int round = 0;
+
+	uc_pin(0);
+	while (!atomic_load(&stop)) {
+		char *a = round++ & 1 ? uc_private : uc_shared;
+
+		/* PTE-map part of each THP: minor faults, UFFDIO_CONTINUE. */
+		for (i = 0; i < 8; i++) {
+			idx = rnd(&rng) % uc_pages;
+			if (uc_readable(a, idx))
+				uc_check(a + idx * page_size, idx, "touch");
+		}
+		if (!madvise(a, uc_len, MADV_COLLAPSE))
+			atomic_fetch_add(&uc_collapsed, 1);
+		else if (errno == EAGAIN || errno == EINVAL ||
+			 errno == EBUSY || errno == ENOMEM)
+			/* EINVAL: SCAN_FAIL, a race or a marker (step 1) */
+			atomic_fetch_add(&uc_declined, 1);
+		else
+			uc_fail("MADV_COLLAPSE");
+		for (idx = 0; idx < uc_pages; idx += 1 + rnd(&rng) % 16)
+			if (uc_readable(a, idx))
+				uc_check(a + idx * page_size, idx, "collapsed");
+		/* Unmap all (PMD or PTEs; markers too): the only zap allowed. */
+		pthread_rwlock_wrlock(&uc_zap_lock);
+		if (madvise(a, uc_len, MADV_DONTNEED))
+			uc_fail("MADV_DONTNEED");
+		pthread_rwlock_unlock(&uc_zap_lock);
+		if (!(round % 64))
+			for (idx = 0; idx < uc_pages; idx++)
+				uc_check(uc_alias + idx * page_size, idx, "alias");
+	}
+	return NULL;
+}
+
+/* EEXIST and EAGAIN are what a racing mfill gets; anything else fails. */
+static void uc_fill_errno(const char *what)
+{
+	if (errno != EEXIST && errno != EAGAIN)
+		uc_fail(what);
+}
+
+/*
+ * Poison the shared area's poison page, check that the marker is there,
+ * and clear it. pagemap shows the marker as a swap entry; the first times
+ * and each 1024th the page is read too, which must raise SIGBUS (not each
+ * time: the kernel logs every such SIGBUS, "MCE: Killing ...").
+ */
+static void uc_poison_round(void)
+{
+	char *p = uc_shared + uc_poison_page * page_size;
+	struct uffdio_poison po = { .range = { (uintptr_t)p, page_size } };
+	unsigned long n;
+	uint64_t ent;
+
+	pthread_rwlock_rdlock(&uc_zap_lock);
+	if (ioctl(uc_uffd, UFFDIO_POISON, &po)) {
+		uc_fill_errno("UFFDIO_POISON");
+	} else {
+		n = atomic_fetch_add(&uc_poisoned, 1);
+		ent = pagemap_get_entry(pagemap_fd, p);
+		if ((!(ent & PM_SWAP) || ((n < 4 || !(n % 1024)) && !uc_probe(p))) &&
+		    atomic_fetch_add(&uc_poison_lost, 1) < 10)
+			report(NULL, "uffd collapse: poison marker at %p lost (pagemap %#llx)\n",
+			       p, (unsigned long long)ent);
+	}
+	/* Clear the marker, or the next collapse aborts. */
+	madvise(p, page_size, MADV_DONTNEED);
+	pthread_rwlock_unlock(&uc_zap_lock);
+}
+
+static void *uc_filler_main(void *arg)
+{
+	uint64_t rng = seed ^ 0x66696c6c65720000ULL;
+
+	uc_pin(1);
+	while (!atomic_load(&stop)) {
+		char *a = rnd(&rng) & 1 ? uc_private : uc_shared;
+		unsigned long idx = rnd(&rng) % uc_pages;
+		unsigned long addr = (uintptr_t)a + idx * page_size;
+		struct uffdio_range r = { addr, page_size };
+
+		switch (rnd(&rng) % 7) {
+		case 0: {
+			struct uffdio_continue c = { .range = r };
+
+			if (ioctl(uc_uffd, UFFDIO_CONTINUE, &c))
+				uc_fill_errno("UFFDIO_CONTINUE");
+			break;
+		}
+		case 1: {
+			/* Shared only: private would COW the pattern in. */
+			struct uffdio_copy c = {
+				.dst = (uintptr_t)uc_shared + idx * page_size,
+				.src = (uintptr_t)uc_alias + idx * page_size,
+				.len = page_size,
+			};
+
+			if (!ioctl(uc_uffd, UFFDIO_COPY, &c))
+				uc_fail("UFFDIO_COPY over a page cache page worked");
+			else
+				uc_fill_errno("UFFDIO_COPY");
+			break;
+		}
+		case 2: {
+			struct uffdio_zeropage z = {
+				.range = { (uintptr_t)uc_shared + idx * page_size,
+					   page_size },
+			};
+
+			if (!ioctl(uc_uffd, UFFDIO_ZEROPAGE, &z))
+				uc_fail("UFFDIO_ZEROPAGE over a page cache page worked");
+			else
+				uc_fill_errno("UFFDIO_ZEROPAGE");
+			break;
+		}
+		case 3:
+			if (uc_poison)
+				uc_poison_round();
+			break;
+		case 4: {
+			/*
+			 * Empty one THP span of the private area (its entries
+			 * map the page cache: nothing is lost) and free its
+			 * table: the private collapse holds pml from before it
+			 * maps the table for step 2, and finds none.
+			 */
+			char *p = uc_private + idx * page_size;
+
+			p -= (uintptr_t)p % uc_thp;
+			if (madvise(p, uc_thp, MADV_DONTNEED))
+				uc_fail("MADV_DONTNEED");
+			if (madvise(p, uc_thp, MADV_PT_RECLAIM))
+				uc_fail("MADV_PT_RECLAIM");
+			break;
+		}
+		default:
+			if (madvise(a, uc_len, MADV_PT_RECLAIM))
+				uc_fail("MADV_PT_RECLAIM");
+			break;
+		}
+		atomic_fetch_add(&uc_filled, 1);
+	}
+	return NULL;
+}
+
+/* The areas and the userfaultfd; false (and why) when they cannot be. */
+static bool setup_uc(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct sigaction sa = { .sa_handler = uc_sigbus };
+	unsigned long idx;
+	uint64_t *p;
+	int fd;
+
+	uc_thp = read_pmd_pagesize();
+	if (!have_thp || !uc_thp) {
+		ksft_print_msg("uffd collapse: no THP: not run\n");
+		return false;
+	}
+	uc_len = UC_SPANS * uc_thp;
+	uc_pages = uc_len / page_size;
+	uc_poison_page = uc_thp / page_size / 2;	/* in the first THP */
+	uc_uffd = syscall(SYS_userfaultfd,
+			  O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	api.features = UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_POISON;
+	if (uc_uffd < 0 || ioctl(uc_uffd, UFFDIO_API, &api)) {
+		/* Again without POISON (before 6.6). */
+		if (uc_uffd >= 0)
+			close(uc_uffd);
+		uc_uffd = syscall(SYS_userfaultfd,
+				  O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+		api.api = UFFD_API;
+		api.features = UFFD_FEATURE_MINOR_SHMEM;
+		if (uc_uffd < 0 || ioctl(uc_uffd, UFFDIO_API, &api)) {
+			ksft_print_msg("uffd collapse: no minor faults on shmem: not run\n");
+			return false;
+		}
+	} else {
+		uc_poison = true;
+	}
+
+	fd = memfd_create("pt_reclaim_torture_uc", 0);
+	if (fd < 0 || ftruncate(fd, uc_len))
+		ksft_exit_fail_msg("uffd collapse: memfd: %s\n", strerror(errno));
+	uc_alias = mmap(NULL, uc_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	uc_shared = mmap_aligned(uc_len, uc_thp);
+	uc_private = mmap_aligned(uc_len, uc_thp);
+	if (uc_alias == MAP_FAILED || uc_shared == MAP_FAILED ||
+	    uc_private == MAP_FAILED)
+		ksft_exit_fail_msg("uffd collapse: mmap: %s\n", strerror(errno));
+	madvise(uc_alias, uc_len, MADV_NOHUGEPAGE);
+	for (idx = 0; idx < uc_pages; idx++) {
+		p = (uint64_t *)(uc_alias + idx * page_size);
+		p[0] = UC_MAGIC | idx;
+		p[page_size / 8 - 1] = ~(UC_MAGIC | idx);
+	}
+	if (mmap(uc_shared, uc_len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
+	    mmap(uc_private, uc_len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED)
+		ksft_exit_fail_msg("uffd collapse: mmap: %s\n", strerror(errno));
+	close(fd);
+	if (uffd_register(uc_uffd, uc_shared, uc_len, true, false, true) ||
+	    uffd_register(uc_uffd, uc_private, uc_len, true, false, true))
+		ksft_exit_fail_msg("uffd collapse: UFFDIO_REGISTER: %s\n",
+				   strerror(errno));
+	sigaction(SIGBUS, &sa, NULL);
+	ksft_print_msg("uffd collapse: %lu MB at %p (shared), %p (private), poison %s\n",
+		       uc_len >> 20, uc_shared, uc_private,
+		       uc_poison ? "yes" : "no");
+	return true;
+}
+
+/* Threads up; the handler first, it serves the others' faults. */
+static void start_uc(void)
+{
+	if (pthread_create(&uc_threads[0], NULL, uc_handler_main, NULL) ||
+	    pthread_create(&uc_threads[1], NULL, uc_collapser_main, NULL) ||
+	    pthread_create(&uc_threads[2], NULL, uc_filler_main, NULL))
+		ksft_exit_fail_msg("pthread_create failed\n");
+}
+
+/*
+ * After stop: the collapser and the filler first, the handler last (they
+ * may wait for it). A collapse that never returns (a pmd lock kept by an
+ * abort path) shows here: do not wait forever for it.
+ */
+static void stop_uc(void)
+{
+	struct timespec t;
+	int i;
+
+	for (i = 1; i < 3; i++) {
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_sec += 60;
+		if (pthread_timedjoin_np(uc_threads[i], NULL, &t))
+			ksft_exit_fail_msg("uffd collapse: %s stuck for 60s (see dmesg)\n",
+					   i == 1 ? "collapser" : "filler");
+	}
+	atomic_store(&uc_handler_stop, true);
+	pthread_join(uc_threads[0], NULL);
+}
+
+static void report_uc(void)
+{
+	unsigned long collapsed = atomic_load(&uc_collapsed);
+	unsigned long mismatches = atomic_load(&uc_mismatches);
+	unsigned long failures = atomic_load(&uc_failures);
+
+	ksft_print_msg("uffd collapse: %lu collapsed, %lu declined, %lu fills, %lu minor faults\n",
+		       collapsed, atomic_load(&uc_declined),
+		       atomic_load(&uc_filled), atomic_load(&uc_faults));
+	/* Counted, not failed: see the comment above UC_SPANS. */
+	ksft_print_msg("uffd collapse: %lu poison markers, %lu lost\n",
+		       atomic_load(&uc_poisoned), atomic_load(&uc_poison_lost));
+	ksft_test_result(!mismatches && !failures && collapsed > 0,
+			 "uffd collapse: %lu collapses, %lu mismatches, %lu failures\n",
+			 collapsed, mismatches, failures);
+}
+
 /* The remote reclaimer's mailbox, in a shared page. */
 struct remote {
 	atomic_int state;	/* 0 wait, 1 go, 2 stop */
@@ -937,7 +1392,7 @@ int main(int argc, char **argv)
 	pthread_t reclaimers[16], pmd_worker;
 	struct remote *remote;
 	pid_t remote_pid;
-	bool reclaimer_failed = false;
+	bool reclaimer_failed = false, have_uc;
 	int opt, i, status;
 	char *r;
 
@@ -974,7 +1429,7 @@ int main(int argc, char **argv)
 		print_help(argv[0]);
 
 	ksft_print_header();
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 	page_size = sysconf(_SC_PAGESIZE);
 	span = pte_table_span();
 	if (!span)
@@ -1013,6 +1468,7 @@ int main(int argc, char **argv)
 	region = (char *)(((uintptr_t)r + span - 1) & ~(span - 1));
 	setup_pmd_areas();
 	setup_uffd();
+	have_uc = setup_uc();
 	ksft_print_msg("seed %llu, %d workers, %d reclaimers, %lu slots of %lu kB at %p, %us\n",
 		       (unsigned long long)seed, nr_workers, nr_reclaimers,
 		       nr_slots, span >> 10, region, seconds);
@@ -1048,6 +1504,8 @@ int main(int argc, char **argv)
 			ksft_exit_fail_msg("pthread_create failed\n");
 	if (pud_span && pthread_create(&pmd_worker, NULL, pmd_worker_main, NULL))
 		ksft_exit_fail_msg("pthread_create failed\n");
+	if (have_uc)
+		start_uc();
 
 	if (max_ops == ~0UL) {
 		sleep(seconds);
@@ -1064,6 +1522,8 @@ int main(int argc, char **argv)
 	}
 	if (pud_span)
 		pthread_join(pmd_worker, NULL);
+	if (have_uc)
+		stop_uc();
 	atomic_store(&remote->state, 2);
 	waitpid(remote_pid, &status, 0);
 	freed1 = vmstat_read("pt_reclaim_freed");
@@ -1122,5 +1582,9 @@ int main(int argc, char **argv)
 				 pmd_rounds > 0,
 				 "PMD tables reclaimed during the run (%ld in %lu rounds)\n",
 				 pmd_freed1 - pmd_freed0, pmd_rounds);
+	if (have_uc)
+		report_uc();
+	else
+		ksft_test_result_skip("uffd collapse: THP or shmem minor faults missing\n");
 	ksft_finished();
 }
