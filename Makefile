@@ -3,7 +3,7 @@
 #
 #   make demo  [ARCH=x86_64|s390x|arm64]    the feature in a booted kernel
 #   make check                              every test, every arch
-#   make matrix [MATRIX="m68k .."]          configs beyond make check (other arches, debug, no split locks)
+#   make matrix [MATRIX="m68k .."]          configs beyond make check (other arches, debug, no split locks, Xen PV)
 #   make run   ARCH=.. PROG=path [ARGS=..]  boot and run a static binary
 #                [FILES="DEST=SRC ..."] [RUN_TIMEOUT=secs]
 #   make build [ARCH=..]                    build a test kernel
@@ -77,8 +77,10 @@ check: base
 	@$(H)/check.sh
 
 # The kernels make check leaves out to stay within 45 cold minutes; the
-# table in results/matrix/results.md.
+# table in results/matrix/results.md. install.sh --matrix: the Xen hypervisor
+# (x86_64-xen).
 matrix: base
+	@$(H)/install.sh --matrix
 	@$(H)/matrix.sh $(MATRIX)
 
 clean:

@@ -1,11 +1,14 @@
 #!/bin/bash
-# usage: harness/install.sh [--list]
+# usage: harness/install.sh [--list] [--matrix]
 #
 # Install with apt-get the Debian packages the harness needs, when they
 # are missing. Needs root for that; says which packages when it is not,
 # and which package apt cannot provide when one is missing from the
 # archive. (Never install gcc-multilib: it removes the s390x cross
-# compiler.)
+# compiler.) --matrix (make matrix) adds the Xen hypervisor that
+# make matrix's x86_64-xen boots (harness/arch/x86_64-xen.conf), asked
+# for only there: its package runs update-grub, which adds Xen entries
+# to the boot menu of a host with GRUB.
 . "$(dirname "$0")/lib.sh"
 
 read_base
@@ -23,8 +26,17 @@ PACKAGES="$PACKAGE
 	manpages-dev man-db groff-base mandoc
 	socat"
 
+list=
+for arg in "$@"; do
+	case $arg in
+	--list) list=1 ;;
+	--matrix) PACKAGES="$PACKAGES xen-hypervisor-4.17-amd64" ;;
+	*) die "usage: $me [--list] [--matrix]" ;;
+	esac
+done
+
 # --list: only print the packages, one a line (harness/tests/packages.sh).
-if [ "${1:-}" = --list ]; then
+if [ -n "$list" ]; then
 	# shellcheck disable=SC2086 # one package a word
 	printf '%s\n' $PACKAGES
 	exit 0

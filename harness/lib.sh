@@ -90,7 +90,8 @@ load_arch() {
 	if [ ! -f "$conf" ]; then
 		die "unknown ARCH '$arch'; known: $(cd "$HARNESS/arch" && ls -- *.conf | sed 's/\.conf$//' | tr '\n' ' ')"
 	fi
-	for key in $ARCH_KEYS TEST_LISTS SELFTESTS KERNEL_OF; do
+	for key in $ARCH_KEYS TEST_LISTS SELFTESTS KERNEL_OF GUEST_PROGS \
+		XEN_ELF XEN_GZ XEN_PACKAGE XEN_CMDLINE; do
 		unset "$key"
 	done
 	# shellcheck source=/dev/null
@@ -107,6 +108,18 @@ load_arch() {
 	KERNEL_OF=${KERNEL_OF:-}
 	if [ -n "$KERNEL_OF" ] && [ ! -f "$HARNESS/arch/$KERNEL_OF.conf" ]; then
 		die "$conf: KERNEL_OF=$KERNEL_OF: no harness/arch/$KERNEL_OF.conf"
+	fi
+	# Optional: harness/guest/NAME.c programs the arch's lists run,
+	# built into its selftests directory (harness/selftests.sh).
+	GUEST_PROGS=${GUEST_PROGS:-}
+	# Optional: boot the kernel as dom0 of the Xen hypervisor XEN_ELF
+	# (harness/boot.sh), gunzipped from XEN_GZ of package XEN_PACKAGE,
+	# with XEN_CMDLINE as Xen's command line.
+	XEN_ELF=${XEN_ELF:-}
+	if [ -n "$XEN_ELF" ]; then
+		for key in XEN_GZ XEN_PACKAGE XEN_CMDLINE; do
+			[ -n "${!key:-}" ] || die "$conf: XEN_ELF is set, $key is not"
+		done
 	fi
 	ARCH=$arch
 	KBUILD=$BUILD/${KERNEL_OF:-$ARCH}/kernel

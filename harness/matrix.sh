@@ -11,8 +11,11 @@
 # 10 min cold, 2 warm); x86_64-mm-slow, the two slowest base mm
 # selftests on the x86_64 test kernel (4 min); s390x-mm, the base kernel's
 # mm selftests on the s390x test kernel (6 min); arm64-n1, the feature's
-# tests on the arm64 kernel with QEMU's Neoverse N1 model (1 min). An entry that is a harness/matrix/NAME.build is
-# built only: the arch's defconfig with the file's CONFIG lines (each must
+# tests on the arm64 kernel with QEMU's Neoverse N1 model (1 min);
+# x86_64-xen, the feature's tests in a Xen PV dom0 (the x86_64 kernel
+# with XEN_PV, booted under Xen 4.17 by harness/boot.sh: 9 min cold,
+# 2 warm). An entry that is a harness/matrix/NAME.build is built
+# only: the arch's defconfig with the file's CONFIG lines (each must
 # stick), then make of its TARGETS (mm/ and the arch's mm code: what the
 # series changes); default: m68k, sparc32, i386 and xen-pv (a few minutes
 # each cold). Each entry's output goes to build/matrix/ENTRY.log; the
@@ -21,7 +24,7 @@
 # failed" over all entries last; exits 1 when any check failed.
 . "$(dirname "$0")/lib.sh"
 
-entries=${*:-${MATRIX:-m68k sparc32 i386 xen-pv x86_64-debug x86_64-nosplit x86_64-mm-slow s390x-mm arm64-n1}}
+entries=${*:-${MATRIX:-m68k sparc32 i386 xen-pv x86_64-debug x86_64-nosplit x86_64-mm-slow s390x-mm arm64-n1 x86_64-xen}}
 for e in $entries; do
 	[ -f "$HARNESS/arch/$e.conf" ] || [ -f "$HARNESS/matrix/$e.build" ] ||
 		die "unknown matrix entry '$e'; known: $(cd "$HARNESS" && ls -- arch/*.conf matrix/*.build | sed 's@^[a-z]*/@@; s/\.[a-z]*$//' | tr '\n' ' ')"

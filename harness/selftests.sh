@@ -4,7 +4,8 @@
 # Build the mm selftests (tools/testing/selftests/mm) of $SRC statically
 # for ARCH into build/ARCH/selftests, against the test kernel's UAPI
 # headers; with them tools/mm/ptreclaim (through tools/mm/Makefile) and
-# its guest test, harness/guest/ptreclaim-test.c. The selftests build
+# its guest test, harness/guest/ptreclaim-test.c, and the arch's
+# GUEST_PROGS (harness/guest/NAME.c: xen-reuse.c). The selftests build
 # writes local_config.{h,mk} into its source directory and does not redo
 # it per arch, so each arch builds in its own copy of tools/. A binary that fails to build is reported, not hidden:
 # its run in the guest then fails. An arch whose conf sets SELFTESTS
@@ -72,3 +73,9 @@ cp "$copy/tools/mm/ptreclaim" "$out/ptreclaim"
 $CC_USER -static -O2 -Wall -Wextra -Werror -I"$copy/tools/testing/selftests" \
 	-o "$out/ptreclaim-test" "$HARNESS/guest/ptreclaim-test.c" >>"$log" 2>&1 ||
 	die "$ARCH: harness/guest/ptreclaim-test.c did not build; see $log"
+# The arch's own guest programs (GUEST_PROGS), as /t/NAME in the guest.
+for g in $GUEST_PROGS; do
+	$CC_USER -static -O2 -Wall -Wextra -Werror -I"$copy/tools/testing/selftests" \
+		-o "$out/$g" "$HARNESS/guest/$g.c" >>"$log" 2>&1 ||
+		die "$ARCH: harness/guest/$g.c did not build; see $log"
+done
