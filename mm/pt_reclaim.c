@@ -21,16 +21,15 @@
  *    at the first entry that is not pte_none(); a table in use costs one
  *    read and no lock. The scan is only a hint.
  *
- * 2. For a table that looked empty, the locked pass, in batches of the
- *    tables under one PMD table: the pmd lock is taken once for the batch
- *    and held until the batch's TLB flush is done. For each table of the
- *    batch, under it, the pmd is read (it cannot change: whoever writes a
- *    pmd holds its lock), the table scanned again locklessly, and if it
- *    still looks empty its PTE lock taken (nested, when split), reclaim's
- *    deferred flush done (flush_tlb_batched_pending()), every entry
- *    re-checked none, the arch asked (arch_pte_table_reclaimable()), and
- *    the pmd cleared through the batch's mmu_gather
- *    (tlb_unlink_pte_table()), which records what the flush must drop.
+ * 2. For the tables that looked empty, the locked pass, in batches of
+ *    up to PT_RECLAIM_BATCH tables under one PMD table, the pmd lock taken
+ *    once for the batch. For each candidate, under it, the pmd is read (it
+ *    cannot change: whoever writes a pmd holds its lock), the table's PTE
+ *    lock taken (nested, when split), reclaim's deferred flush done
+ *    (flush_tlb_batched_pending()), every entry re-checked none, the arch
+ *    asked (arch_pte_table_reclaimable()), and the pmd cleared through the
+ *    walk's mmu_gather (tlb_unlink_pte_table()), which records what the
+ *    flush must drop.
  *    Everyone who writes entries does so under the PTE lock, after making
  *    sure the table is still the one the pmd points to:
  *    pte_offset_map_lock() re-checks the pmd under the lock; pmd_install()
@@ -48,23 +47,33 @@
  *    once the pmd is cleared under both locks, nobody can write into the
  *    table any more.
  *
- * 3. One flush per batch, done with the pmd lock still held: the
- *    mmu_gather's tlb_flush_mmu_tlbonly(), with freed_tables, which drops
- *    the paging-structure (walk) caches as it does for the tables munmap()
- *    frees. Holding the pmd lock across the flush keeps the window between
- *    a pmd's clear and the flush closed to everyone who could fill the pmd
- *    again: a fault's pmd_install() or THP, UFFDIO_COPY's __pte_alloc(),
- *    khugepaged and mremap all write a pmd under its lock. So no CPU can
- *    hold a stale walk-cache entry for a span whose pmd already points to
- *    a new table (on arm64 that would break break-before-make), and the
- *    old table, allocated and all none until after the flush, is all a
- *    stale entry can reach meanwhile: a walk through it finds nothing and
- *    faults, and the fault waits for the pmd lock. No TLB entry of the
- *    span may outlive the table either, not even one of a page someone
- *    else unmapped and has yet to flush: reclaim's deferred flush was done
- *    under the PTE lock, and a flush still pending elsewhere shows in
- *    mm_tlb_flush_nested() under it (our own gather counts once): then
- *    the batch's flush covers the whole span, page by page.
+ * 3. The flush: the mmu_gather's, with freed_tables, which drops the
+ *    paging-structure (walk) caches as it does for the tables munmap()
+ *    frees. Until it is done, a CPU may still hold a walk-cache entry
+ *    that points to an unlinked table, which is allocated and all none
+ *    until after the flush: a walk through it finds nothing and faults.
+ *    What the window allows is a fault, UFFDIO_COPY's __pte_alloc(), a THP
+ *    or khugepaged filling the cleared pmd again meanwhile (mremap needs
+ *    the mmap lock for write), so that the CPU may cache the old and the
+ *    new entry for one span. Whether that is harmless is the arch's to say
+ *    (tlb_unlink_flush_may_wait()):
+ *    - by default it is not (arm64: break-before-make forbids caching two
+ *      entries for one span; a TLB conflict abort kills the task), and a
+ *      batch's flush is done before its pmd lock is dropped: every writer
+ *      of a pmd holds that lock, so none can fill the pmd before the flush.
+ *      One flush per batch, then.
+ *    - x86 drops the walk-cache entries of an address on the page fault
+ *      that a stale one leads to (which is also why its
+ *      flush_tlb_fix_spurious_fault() does nothing, and why upstream's
+ *      PT_RECLAIM may flush the tables the zap frees after the pmd lock is
+ *      dropped): the flush waits, and one serves the whole call, as
+ *      munmap()'s does.
+ *    No TLB entry of the span may outlive the table either, not even one
+ *    of a page someone else unmapped and has yet to flush: reclaim's
+ *    deferred flush was done under the PTE lock, and a flush still pending
+ *    elsewhere shows in mm_tlb_flush_nested() under it (our own gather
+ *    counts once): then the flush covers the whole span, page by page,
+ *    and is done before the pmd lock is dropped on every arch.
  *
  *    There is no mmu notifier range: freeing an empty table changes no
  *    translation. Every entry of the table was cleared by someone who
@@ -80,21 +89,26 @@
  * period: RCU walkers (pte_offset_map()) and GUP-fast (IRQs off, which
  * also holds off the grace period) never see it freed under them, and the
  * split PTE lock, a slab object with some debug options, is destroyed only
- * after anyone who may still take it has dropped it. It is called inside
- * the batch, before the flush, but the batch runs inside
- * rcu_read_lock(), dropped only after the flush and the pmd lock: no
- * grace period that started after the call can end before that, so no
- * table is freed before the flush that drops it from every TLB.
+ * after anyone who may still take it has dropped it. Where the batch's
+ * flush is done under the pmd lock, pte_free_defer() is called right after
+ * the unlink, before the flush, but inside the batch's rcu_read_lock(),
+ * left only after the flush: no grace period that started after the call
+ * can end before that. Where the flush waits, the tables wait with it, as
+ * pmd values in blocks of a batch's worth (kmalloc(), 4 KiB with 4 KiB
+ * pages; without memory, the batch flushes at once), and are freed after
+ * it (pt_reclaim_flush()). Either way no table is freed before the flush
+ * that drops it from every TLB.
  *
- * A batch holds the pmd lock for at most PT_RECLAIM_BATCH_PTES / PTRS_PER_PTE
- * tables (512 with 4 KiB pages on x86_64 and arm64, 128 and 32 with 16 and
- * 64 KiB pages, 1024 on s390x): at most 2^19 entry reads (a lockless scan
- * and a locked re-check of 2^18 entries); for each table that looked
- * empty, one PTE lock round trip and the arch hook (on s390, for an mm
- * with PGSTEs, a PGSTE lock round per entry); at most one flush of
- * reclaim's deferred batch (flush_tlb_batched_pending()); and the batch's
- * own TLB flush, on x86 a synchronous IPI round to the CPUs that run the
- * mm.
+ * A batch holds the pmd lock for at most PT_RECLAIM_BATCH tables (512 with
+ * 4 KiB pages on x86_64 and arm64, 128 and 32 with 16 and 64 KiB pages,
+ * 1024 on s390x): at most 2^18 entry reads (the locked re-check; the
+ * lockless scan comes before the lock); for each table that looked empty,
+ * one PTE lock round trip and the arch hook (on s390, for an mm with
+ * PGSTEs, a PGSTE lock round per entry); at most one flush of reclaim's
+ * deferred batch (flush_tlb_batched_pending()); and, where the flush may
+ * not wait, the batch's own TLB flush, on x86 a synchronous IPI round to
+ * the CPUs that run the mm. The walk reschedules between batches, its
+ * mmu_gather open, as munmap()'s zap does.
  *
  * Which tables: the table's whole span must be inside the request and
  * covered by VMAs still in the tree (no hole: munmap() frees the tables
@@ -122,11 +136,33 @@
 
 #include "internal.h"
 
+/*
+ * The tables unlinked and left for the flush to come, as their pmd
+ * values, in blocks of one batch's worth, newest first.
+ */
+struct pt_reclaim_unlinked {
+	struct pt_reclaim_unlinked *next;
+	unsigned int nr;
+	pmd_t pmd[];
+};
+
 struct pt_reclaim_walk {
 	struct mm_struct *mm;
 	unsigned long scanned;	/* PTE tables looked at */
 	unsigned long freed;	/* PTE tables freed */
 	unsigned long pmd_freed; /* PMD tables freed */
+	bool after_zap;		/* MADV_DONTNEED: no lockless pre-scan */
+	/*
+	 * The flush of the tables unlinked and not flushed yet: set up at
+	 * the first table unlinked, so that a walk that frees nothing raises
+	 * no mm_tlb_flush_pending() (which would make the flushes of the
+	 * mm's other threads that overlap it flush the whole mm) and costs
+	 * no flush at all.
+	 */
+	struct mmu_gather tlb;
+	bool gathering;
+	bool flush_now;		/* flush before the pmd lock is dropped */
+	struct pt_reclaim_unlinked *unlinked; /* to free after the flush */
 };
 
 /* Can the tables under @vma be reclaimed at all? */
@@ -201,13 +237,13 @@ static bool pte_table_empty_locked(pte_t *pte)
  * page_table_check_pte_clear_range() call: an empty table has nothing to
  * account, and accounting entries away would hide exactly this bug.
  */
-static void pt_reclaim_check_detached(pmd_t pmdval, unsigned long addr)
+static void pt_reclaim_check_detached(pmd_t pmdval)
 {
 	pte_t *pte;
 
 	if (!IS_ENABLED(CONFIG_DEBUG_VM))
 		return;
-	pte = pte_offset_map(&pmdval, addr);
+	pte = pte_offset_map(&pmdval, 0);
 	if (WARN_ON_ONCE(!pte))
 		return;
 	VM_WARN_ON_ONCE(!pte_table_looks_empty(pte));
@@ -229,14 +265,10 @@ static bool pmd_is_pte_table(pmd_t pmdval)
 /*
  * The tables a batch holds the pmd lock for: 2^18 entries' worth (512
  * tables of 512 entries), so that the time the lock is held does not grow
- * with the size of a table.
+ * with the size of a table. A batch never crosses a PMD table.
  */
 #define PT_RECLAIM_BATCH_PTES	BIT(18)
-
-static unsigned long pt_reclaim_batch_span(void)
-{
-	return max(1UL, PT_RECLAIM_BATCH_PTES / PTRS_PER_PTE) * PMD_SIZE;
-}
+#define PT_RECLAIM_BATCH	MAX(PT_RECLAIM_BATCH_PTES / PTRS_PER_PTE, 1)
 
 /*
  * Lockless: does the table at @pmd (which maps @addr) hold only none
@@ -251,6 +283,9 @@ static bool pt_reclaim_scan(struct pt_reclaim_walk *walk, pmd_t *pmd,
 
 	if (!pmd_is_pte_table(pmdval))
 		return false;
+	/* MADV_DONTNEED just emptied it: the locked re-check will do. */
+	if (walk->after_zap)
+		return true;
 	/* Maps the table under RCU; NULL when it is gone or bad. */
 	if (!pt_reclaim_map(pmd, addr, &pmdval, &pte))
 		return false;
@@ -261,33 +296,72 @@ static bool pt_reclaim_scan(struct pt_reclaim_walk *walk, pmd_t *pmd,
 	return empty;
 }
 
+/* The table at @pmdval, unlinked, goes; see the top for when. */
+static void pt_reclaim_free(struct pt_reclaim_walk *walk, pmd_t pmdval)
+{
+	pt_reclaim_check_detached(pmdval);
+	pte_free_defer(walk->mm, pmd_pgtable(pmdval));
+}
+
 /*
- * A batch's mmu_gather, set up at the first table unlinked: until then the
- * batch raises no mm_tlb_flush_pending(), which would make the flushes of
- * the mm's other threads that overlap it (their tlb_finish_mmu()) flush
- * the whole mm, and a batch that frees nothing costs no flush at all.
+ * The flush of the tables unlinked so far, then their free and the end of
+ * the gather.
  */
-struct pt_reclaim_batch {
-	struct mmu_gather tlb;
-	bool gathering;
-};
+static void pt_reclaim_flush(struct pt_reclaim_walk *walk)
+{
+	struct pt_reclaim_unlinked *u;
+	unsigned int i;
+
+	if (walk->gathering) {
+		tlb_flush_mmu_tlbonly(&walk->tlb);
+		for (u = walk->unlinked; u; u = u->next) {
+			for (i = 0; i < u->nr; i++)
+				pt_reclaim_free(walk, u->pmd[i]);
+			u->nr = 0;
+		}
+		tlb_finish_mmu(&walk->tlb);
+		walk->gathering = false;
+	}
+	while ((u = walk->unlinked)) {
+		walk->unlinked = u->next;
+		kfree(u);
+	}
+}
+
+/*
+ * Room for @n more unlinked tables, for a batch whose flush waits: a new
+ * block when the newest lacks it. Without memory, the batch flushes.
+ */
+static bool pt_reclaim_room(struct pt_reclaim_walk *walk, unsigned int n)
+{
+	struct pt_reclaim_unlinked *u = walk->unlinked;
+
+	if (u && u->nr + n <= PT_RECLAIM_BATCH)
+		return true;
+	u = kmalloc(struct_size(u, pmd, PT_RECLAIM_BATCH),
+		    GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+	if (!u)
+		return false;
+	u->nr = 0;
+	u->next = walk->unlinked;
+	walk->unlinked = u;
+	return true;
+}
 
 /*
  * In a batch, with the pmd lock @pml held: free the table at @pmd, which
  * maps @addr (PMD-aligned), if it is empty. Its pmd is cleared through
- * the batch's mmu_gather; the table goes to pte_free_defer(), whose grace
- * period cannot end before the batch, flush included, is done (see the
- * top of the file).
+ * the walk's mmu_gather; the table goes to pte_free_defer(), whose grace
+ * period cannot end before the flush (see the top of the file).
  */
-static void pt_reclaim_table(struct pt_reclaim_walk *walk,
-			     struct pt_reclaim_batch *batch, spinlock_t *pml,
+static void pt_reclaim_table(struct pt_reclaim_walk *walk, spinlock_t *pml,
 			     pmd_t *pmd, unsigned long addr)
 	__must_hold(pml)
 {
 	struct mm_struct *mm = walk->mm;
-	spinlock_t *ptl;	/* the table's PTE lock, when it looks empty */
+	spinlock_t *ptl;	/* the table's PTE lock */
 	pmd_t pmdval;
-	bool empty;
+	bool empty = false;
 	pte_t *pte;
 
 	/* A pmd changes only under @pml: pmdval stays what the pmd holds. */
@@ -297,10 +371,6 @@ static void pt_reclaim_table(struct pt_reclaim_walk *walk,
 	if (WARN_ON_ONCE(!pt_reclaim_map(pmd, addr, &pmdval, &pte)))
 		return;
 	walk->scanned++;
-	/* The lockless scan again: a table in use costs no PTE lock. */
-	empty = pte_table_looks_empty(pte);
-	if (!empty)
-		goto unmap;
 
 	ptl = pte_lockptr(mm, &pmdval);
 	pt_reclaim_lock_inner(ptl, pml);
@@ -318,79 +388,96 @@ static void pt_reclaim_table(struct pt_reclaim_walk *walk,
 	 * see now is what the table holds, and stays so until we unlock.
 	 */
 	if (!pte_table_empty_locked(pte) ||
-	    !arch_pte_table_reclaimable(mm, addr, pte)) {
-		empty = false;
+	    !arch_pte_table_reclaimable(mm, addr, pte))
 		goto unlock;
-	}
-	if (!batch->gathering) {
-		tlb_gather_mmu(&batch->tlb, mm);
-		batch->gathering = true;
+	if (!walk->gathering) {
+		tlb_gather_mmu(&walk->tlb, mm);
+		walk->gathering = true;
 	}
 	/*
 	 * An mmu_gather or a protection change in flight elsewhere may have
 	 * cleared entries here and not flushed them yet: our flush then
 	 * covers every page of the span, so that no TLB entry of it outlives
 	 * the table. Read under the PTE lock, which they held to clear; our
-	 * own gather counts once.
+	 * own gather counts once. That flush is done before the pmd lock is
+	 * dropped, wherever the arch lets it wait otherwise: no huge pmd may
+	 * be installed in the span while 4 KiB TLB entries of it may remain
+	 * (x86: a machine check on some CPUs, the iTLB multihit erratum).
 	 */
-	if (mm_tlb_flush_nested(mm))
-		tlb_flush_pte_range(&batch->tlb, addr, PMD_SIZE);
-	pmdval = tlb_unlink_pte_table(&batch->tlb, pmd, addr);
+	if (mm_tlb_flush_nested(mm)) {
+		tlb_flush_pte_range(&walk->tlb, addr, PMD_SIZE);
+		walk->flush_now = true;
+	}
+	pmdval = tlb_unlink_pte_table(&walk->tlb, pmd, addr);
 	pmdp_get_lockless_sync();
+	empty = true;
 unlock:
 	pt_reclaim_unlock_inner(ptl, pml);
-unmap:
 	pte_unmap(pte);
 	if (!empty)
 		return;
 	mm_dec_nr_ptes(mm);
-	pt_reclaim_check_detached(pmdval, addr);
-	pte_free_defer(mm, pmd_pgtable(pmdval));
 	walk->freed++;
+	if (walk->flush_now)
+		pt_reclaim_free(walk, pmdval);
+	else
+		walk->unlinked->pmd[walk->unlinked->nr++] = pmdval;
 }
 
 /*
- * A batch: the tables of [@addr, @end), under one PMD table from the one
- * at @pmd, the first of them looked empty. One pmd lock, one flush.
+ * A batch: the tables of [@addr, @end), at most PT_RECLAIM_BATCH of them
+ * under one PMD table from the one at @pmd. A lockless scan picks the
+ * tables that look empty; only those are looked at again, under one pmd
+ * lock. Where the arch needs it, the batch's flush is done before the
+ * pmd lock is dropped, and its tables freed inside the batch's RCU
+ * read-side section, which holds off the end of their grace period until
+ * after the flush; elsewhere the tables wait for the walk's flush.
  */
 static void pt_reclaim_batch(struct pt_reclaim_walk *walk, pmd_t *pmd,
 			     unsigned long addr, unsigned long end)
 {
-	struct pt_reclaim_batch batch = { .gathering = false };
-	spinlock_t *pml;	/* held from the first table to the flush */
+	DECLARE_BITMAP(empty, PT_RECLAIM_BATCH);
+	unsigned int i, n = (end - addr) >> PMD_SHIFT, nr = 0;
+	spinlock_t *pml;	/* held from the first candidate to the last */
 
-	/* Holds off the free of the tables detached here: see the top. */
+	for (i = 0; i < n; i++) {
+		if (pt_reclaim_scan(walk, pmd + i, addr + i * PMD_SIZE)) {
+			__set_bit(i, empty);
+			nr++;
+		} else {
+			__clear_bit(i, empty);
+		}
+	}
+	if (!nr)
+		return;
+
+	walk->flush_now = !tlb_unlink_flush_may_wait() ||
+			  !pt_reclaim_room(walk, nr);
 	rcu_read_lock();
 	pml = pmd_lock(walk->mm, pmd);
-	do {
-		pt_reclaim_table(walk, &batch, pml, pmd, addr);
-	} while (pmd++, addr += PMD_SIZE, addr != end);
-	if (batch.gathering)
-		tlb_flush_mmu_tlbonly(&batch.tlb);
+	for_each_set_bit(i, empty, n)
+		pt_reclaim_table(walk, pml, pmd + i, addr + i * PMD_SIZE);
+	if (walk->flush_now && walk->gathering)
+		tlb_flush_mmu_tlbonly(&walk->tlb);
 	spin_unlock(pml);
 	rcu_read_unlock();
-	if (batch.gathering)
-		tlb_finish_mmu(&batch.tlb);
+	if (walk->flush_now)
+		pt_reclaim_flush(walk);
 }
 
 static int pt_reclaim_pmd_range(struct pt_reclaim_walk *walk, pud_t *pud,
 				unsigned long addr, unsigned long end)
 {
-	unsigned long span = pt_reclaim_batch_span(), next;
+	unsigned long span = PT_RECLAIM_BATCH * PMD_SIZE, next;
 	pmd_t *pmd = pmd_offset(pud, addr);
 
 	while (addr != end) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		if (pt_reclaim_scan(walk, pmd, addr)) {
-			next = end - addr > span ? addr + span : end;
-			pt_reclaim_batch(walk, pmd, addr, next);
-			pmd += (next - addr) >> PMD_SHIFT;
-			addr = next;
-		} else {
-			pmd++;
-			addr += PMD_SIZE;
-		}
+		next = end - addr > span ? addr + span : end;
+		pt_reclaim_batch(walk, pmd, addr, next);
+		pmd += (next - addr) >> PMD_SHIFT;
+		addr = next;
 		cond_resched();
 	}
 	return 0;
@@ -538,6 +625,8 @@ int madvise_pt_reclaim(struct mm_struct *mm, unsigned long start,
 			hole = true;
 		err = pt_reclaim_span(&walk, span, addr);
 	}
+	/* The flush the tables unlinked may have waited for. */
+	pt_reclaim_flush(&walk);
 	/* Last: may drop the mmap lock, after which vma is stale. */
 	if (!err)
 		err = pt_reclaim_pmd_tables(&walk, start, end);
@@ -575,13 +664,14 @@ static int sysctl_pt_reclaim_dontneed __read_mostly =
 void pt_reclaim_after_dontneed(struct vm_area_struct *vma,
 			       unsigned long start, unsigned long end)
 {
-	struct pt_reclaim_walk walk = { .mm = vma->vm_mm };
+	struct pt_reclaim_walk walk = { .mm = vma->vm_mm, .after_zap = true };
 
 	if (!READ_ONCE(sysctl_pt_reclaim_dontneed) || !pt_reclaim_vma_ok(vma))
 		return;
 	mmap_assert_locked(vma->vm_mm);
 	/* A fatal signal (-EINTR) ends the walk early; the zap is done. */
 	pt_reclaim_span(&walk, start, end);
+	pt_reclaim_flush(&walk);
 	count_vm_events(PT_RECLAIM_SCANNED, walk.scanned);
 	count_vm_events(PT_RECLAIM_FREED, walk.freed);
 	count_vm_events(PT_RECLAIM_DONTNEED_FREED, walk.freed);

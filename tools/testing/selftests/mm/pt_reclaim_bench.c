@@ -647,7 +647,7 @@ static char *ipi_tables(unsigned long n)
 
 static void fig_ipi(void)
 {
-	const unsigned long sizes[] = { 1, 64, 512, 4096 };
+	const unsigned long sizes[] = { 1, 64, 512, 4096, 32768 };
 	long before, unmap, off, on, rec;
 	unsigned long n;
 	bool stop = false;
