@@ -9,7 +9,8 @@
  * touched. madvise(MADV_PT_RECLAIM) walks a range and frees each PTE
  * table whose whole span lies in the range and holds nothing.
  *
- * The walk has two passes per table:
+ * The walk has two passes per table (MADV_DONTNEED's reclaim skips the
+ * first: see pt_reclaim_after_dontneed()):
  *
  * 1. A lockless scan, as GUP-fast does it: under the mmap lock in read
  *    mode (upper levels cannot be freed: free_pgtables() runs with the
@@ -67,13 +68,24 @@
  *      flush_tlb_fix_spurious_fault() does nothing, and why upstream's
  *      PT_RECLAIM may flush the tables the zap frees after the pmd lock is
  *      dropped): the flush waits, and one serves the whole call, as
- *      munmap()'s does.
+ *      munmap()'s does, unless something below needs it sooner. Not for
+ *      an mm with mmu notifiers: a secondary walker of the CPU tables
+ *      (an IOMMU for SVA) has a walk cache of its own, which a CPU fault
+ *      does not drop; a device's page request that the stale entry fails
+ *      would be answered "present" and fail again until the flush. Such
+ *      an mm flushes per batch, under the pmd lock.
  *    No TLB entry of the span may outlive the table either, not even one
  *    of a page someone else unmapped and has yet to flush: reclaim's
  *    deferred flush was done under the PTE lock, and a flush still pending
  *    elsewhere shows in mm_tlb_flush_nested() under it (our own gather
  *    counts once): then the flush covers the whole span, page by page,
- *    and is done before the pmd lock is dropped on every arch.
+ *    and is done before the pmd lock is dropped on every arch. Every
+ *    clearer that puts off its flush shows there: an mmu_gather (zap,
+ *    MADV_FREE) or a protection change (mprotect(), uffd-wp, NUMA
+ *    hinting) raises mm_tlb_flush_pending(); try_to_unmap() and
+ *    try_to_migrate() batch through flush_tlb_batched_pending(); mremap()
+ *    holds the mmap lock for write; KSM, uprobes, migrate_vma and
+ *    khugepaged flush before they drop the PTE lock.
  *
  *    There is no mmu notifier range: freeing an empty table changes no
  *    translation. Every entry of the table was cleared by someone who
@@ -94,8 +106,9 @@
  * the unlink, before the flush, but inside the batch's rcu_read_lock(),
  * left only after the flush: no grace period that started after the call
  * can end before that. Where the flush waits, the tables wait with it, as
- * pmd values in blocks of a batch's worth (kmalloc(), 4 KiB with 4 KiB
- * pages; without memory, the batch flushes at once), and are freed after
+ * pmd values in kmalloc()ed blocks of at least a batch's worth (8 KiB,
+ * 1022 tables, with 4 KiB pages; without memory, the batch flushes at
+ * once), and are freed after
  * it (pt_reclaim_flush()). Either way no table is freed before the flush
  * that drops it from every TLB.
  *
@@ -125,10 +138,12 @@
 
 #include <linux/mm.h>
 #include <linux/mm_inline.h>
+#include <linux/mmu_notifier.h>
 #include <linux/pgalloc.h>
 #include <linux/pgtable.h>
 #include <linux/rmap.h>
 #include <linux/sched/signal.h>
+#include <linux/slab.h>
 #include <linux/sysctl.h>
 #include <linux/vmstat.h>
 #include <asm/tlb.h>
@@ -314,11 +329,9 @@ static void pt_reclaim_flush(struct pt_reclaim_walk *walk)
 
 	if (walk->gathering) {
 		tlb_flush_mmu_tlbonly(&walk->tlb);
-		for (u = walk->unlinked; u; u = u->next) {
+		for (u = walk->unlinked; u; u = u->next)
 			for (i = 0; i < u->nr; i++)
 				pt_reclaim_free(walk, u->pmd[i]);
-			u->nr = 0;
-		}
 		tlb_finish_mmu(&walk->tlb);
 		walk->gathering = false;
 	}
@@ -329,6 +342,15 @@ static void pt_reclaim_flush(struct pt_reclaim_walk *walk)
 }
 
 /*
+ * A block holds at least a batch: its size is a kmalloc() size, all of it
+ * used (8 KiB, 1022 pmd values, with 4 KiB pages).
+ */
+#define PT_RECLAIM_BLOCK	roundup_pow_of_two(sizeof(struct pt_reclaim_unlinked) + \
+					   PT_RECLAIM_BATCH * sizeof(pmd_t))
+#define PT_RECLAIM_BLOCK_NR	((PT_RECLAIM_BLOCK - \
+				  sizeof(struct pt_reclaim_unlinked)) / sizeof(pmd_t))
+
+/*
  * Room for @n more unlinked tables, for a batch whose flush waits: a new
  * block when the newest lacks it. Without memory, the batch flushes.
  */
@@ -336,10 +358,9 @@ static bool pt_reclaim_room(struct pt_reclaim_walk *walk, unsigned int n)
 {
 	struct pt_reclaim_unlinked *u = walk->unlinked;
 
-	if (u && u->nr + n <= PT_RECLAIM_BATCH)
+	if (u && u->nr + n <= PT_RECLAIM_BLOCK_NR)
 		return true;
-	u = kmalloc(struct_size(u, pmd, PT_RECLAIM_BATCH),
-		    GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+	u = kmalloc(PT_RECLAIM_BLOCK, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
 	if (!u)
 		return false;
 	u->nr = 0;
@@ -451,7 +472,9 @@ static void pt_reclaim_batch(struct pt_reclaim_walk *walk, pmd_t *pmd,
 	if (!nr)
 		return;
 
+	/* See the top of the file: who may wait for the flush. */
 	walk->flush_now = !tlb_unlink_flush_may_wait() ||
+			  mm_has_notifiers(walk->mm) ||
 			  !pt_reclaim_room(walk, nr);
 	rcu_read_lock();
 	pml = pmd_lock(walk->mm, pmd);
@@ -652,12 +675,13 @@ static int sysctl_pt_reclaim_dontneed __read_mostly =
  *
  * When vm.pt_reclaim_dontneed is set, frees the PTE tables whose whole
  * span lies inside [@start, @end) and that hold only none entries, as
- * madvise(MADV_PT_RECLAIM) over the range would: the same lockless scan,
- * then for the tables that look empty the same locked step in batches,
- * one flush per batch, and the deferred free. It runs after the zap has
- * flushed the TLB and freed the
- * pages; tables that got an entry meanwhile stay. PMD tables are left
- * alone here: freeing one takes the mmap lock for write.
+ * madvise(MADV_PT_RECLAIM) over the range would: the same locked step in
+ * batches, the same flush and the deferred free, without the lockless
+ * scan (the zap has just emptied the tables; where it leaves uffd-wp
+ * markers, the locked re-check finds them). It runs after the zap has
+ * flushed the TLB and freed the pages; tables that got an entry
+ * meanwhile stay. PMD tables are left alone here: freeing one takes the
+ * mmap lock for write.
  *
  * Context: Process context; the caller holds the mmap lock in read mode.
  */
@@ -723,7 +747,7 @@ subsys_initcall(pt_reclaim_sysctl_init);
  * caches (freed_tables), and where the architecture frees page tables by
  * RCU (MMU_GATHER_RCU_TABLE_FREE) after a grace period too, for GUP-fast
  * and the other lockless walkers with IRQs off. Every PTE table under it
- * went before, in batches with their own flush; as for those, no mmu
+ * went before, their flush done; as for those, no mmu
  * notifier range: an empty PMD table maps nothing a secondary MMU could
  * hold, and SVA hears of the flush through
  * mmu_notifier_arch_invalidate_secondary_tlbs().

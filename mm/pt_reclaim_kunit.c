@@ -22,6 +22,7 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/mmu_notifier.h>
 #include <linux/pgtable.h>
 #include <linux/sched/task.h>
 #include <linux/swap.h>
@@ -352,12 +353,83 @@ static void pt_reclaim_remote_busy_keeps_pmd_table(struct kunit *test)
 	kthread_use_mm(mm);
 }
 
+#ifdef CONFIG_MMU_NOTIFIER
+/* Counts the arch's flushes of the mm: each reports to secondary TLBs. */
+struct pt_test_mn {
+	struct mmu_notifier mn;
+	atomic_t flushes;
+};
+
+static void pt_test_mn_flush(struct mmu_notifier *mn, struct mm_struct *mm,
+			     unsigned long start, unsigned long end)
+{
+	atomic_inc(&container_of(mn, struct pt_test_mn, mn)->flushes);
+}
+
+static const struct mmu_notifier_ops pt_test_mn_ops = {
+	.arch_invalidate_secondary_tlbs = pt_test_mn_flush,
+};
+
+/*
+ * An mm with an mmu notifier may have a secondary walker of its tables (an
+ * SVA IOMMU) whose walk cache a CPU fault does not drop: each batch is
+ * flushed before its pmd lock is dropped, even where the arch lets the
+ * flush wait (x86). Two empty tables under two PMD tables, so two
+ * batches; the range holds no whole PMD table, so the PMD pass flushes
+ * nothing. Where the arch's flush reports to no secondary TLB (s390),
+ * there is nothing to count.
+ */
+static void pt_reclaim_notifier_flush_per_batch(struct kunit *test)
+{
+	struct pt_test_mn n = { .mn.ops = &pt_test_mn_ops };
+	unsigned long area, b, bytes;
+	struct mm_struct *mm;
+	int flushes;
+
+	area = kunit_vm_mmap(test, NULL, 0, PUD_SIZE + 2 * PMD_SIZE,
+			     PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, 0);
+	KUNIT_ASSERT_NE_MSG(test, area, 0, "kunit_vm_mmap() failed");
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(area));
+	mm = current->mm;
+	if (mm_pmd_folded(mm))
+		kunit_skip(test, "the PMD level is folded");
+	/* A PMD table boundary with a PTE table's span on each side. */
+	b = ALIGN(area + PMD_SIZE, PUD_SIZE);
+	KUNIT_ASSERT_EQ(test, do_madvise(mm, b - PMD_SIZE, 2 * PMD_SIZE,
+					 MADV_NOHUGEPAGE), 0);
+	pt_test_write(test, b - PMD_SIZE, 1);
+	pt_test_write(test, b, 1);
+	KUNIT_ASSERT_EQ(test, do_madvise(mm, b - PMD_SIZE, PAGE_SIZE,
+					 MADV_DONTNEED), 0);
+	KUNIT_ASSERT_EQ(test, do_madvise(mm, b, PAGE_SIZE, MADV_DONTNEED), 0);
+	KUNIT_ASSERT_EQ(test, mmu_notifier_register(&n.mn, mm), 0);
+
+	/* Registered: no KUNIT_ASSERT until it is unregistered. */
+	bytes = mm_pgtables_bytes(mm);
+	KUNIT_EXPECT_EQ(test, do_madvise(mm, b - PMD_SIZE, 2 * PMD_SIZE,
+					 MADV_PT_RECLAIM), 0);
+	KUNIT_EXPECT_EQ(test, bytes - mm_pgtables_bytes(mm),
+			2 * PTRS_PER_PTE * sizeof(pte_t));
+	flushes = atomic_read(&n.flushes);
+	mmu_notifier_unregister(&n.mn, mm);
+
+	if (!flushes && IS_ENABLED(CONFIG_S390))
+		kunit_skip(test, "s390's flush reports to no secondary TLB");
+	KUNIT_EXPECT_EQ_MSG(test, flushes, 2,
+			    "one flush per batch for an mm with notifiers");
+}
+#endif /* CONFIG_MMU_NOTIFIER */
+
 static struct kunit_case pt_reclaim_cases[] = {
 	KUNIT_CASE(pt_reclaim_empty_table_freed),
 	KUNIT_CASE(pt_reclaim_present_entry_keeps_table),
 	KUNIT_CASE(pt_reclaim_marker_keeps_table),
 	KUNIT_CASE(pt_reclaim_partial_span_untouched),
 	KUNIT_CASE(pt_reclaim_remote_busy_keeps_pmd_table),
+#ifdef CONFIG_MMU_NOTIFIER
+	KUNIT_CASE(pt_reclaim_notifier_flush_per_batch),
+#endif
 	{}
 };
 
