@@ -1,7 +1,7 @@
 # MADV_PT_RECLAIM: entry points. Each target runs one harness script;
 # the scripts say what they do at their top. See README.md.
 #
-#   make demo  [ARCH=x86_64|s390x|arm64]    the feature in a booted kernel
+#   make demo  [ARCH=x86_64|s390x|arm64|riscv64]  the feature in a booted kernel
 #   make check                              every test, every arch
 #   make matrix [MATRIX="m68k .."]          configs beyond make check (other arches, debug, no split locks, Xen PV)
 #   make run   ARCH=.. PROG=path [ARGS=..]  boot and run a static binary
@@ -43,7 +43,7 @@ selftests: build
 	@$(H)/selftests.sh $(ARCH)
 
 run: build
-	@test -n "$(PROG)" || { echo "usage: make run ARCH=x86_64|s390x|arm64 PROG=path [ARGS=..]" >&2; exit 2; }
+	@test -n "$(PROG)" || { echo "usage: make run ARCH=x86_64|s390x|arm64|riscv64 PROG=path [ARGS=..]" >&2; exit 2; }
 	@FILES="$(FILES)" $(H)/run.sh $(ARCH) $(PROG) $(ARGS)
 
 demo: build
@@ -51,7 +51,7 @@ demo: build
 
 # Every arch unless ARCH is given on the command line.
 bench: base
-	@$(H)/bench.sh $(if $(filter command line,$(origin ARCH)),$(ARCH),x86_64 s390x arm64)
+	@$(H)/bench.sh $(if $(filter command line,$(origin ARCH)),$(ARCH),x86_64 s390x arm64 riscv64)
 
 # The x86_64 test kernel in guests with virtio-balloon / virtio-mem.
 e2e: base

@@ -5,9 +5,9 @@
 # arm64") build the kernel and the mm selftests, boot, run the lists
 # harness/selftests/*.tests (those the arch's TEST_LISTS names: x86_64
 # runs the base kernel's mm selftests and the feature's, s390x and arm64
-# the feature's; the debug kernels, s390x's mm selftests and arm64 on a
-# second CPU model are make matrix's, to keep a cold make check within 45
-# minutes)
+# the feature's; the debug kernels, s390x's mm selftests, arm64 on a
+# second CPU model and riscv64 (CHECK_ARCHES=riscv64) are make matrix's,
+# to keep a cold make check within 45 minutes)
 # and judge the console
 # (harness/verdict.sh);
 # then the upstream checks (harness/lint.sh), the patch series

@@ -18,6 +18,7 @@ PACKAGES="$PACKAGE
 	qemu-system-x86 qemu-system-misc
 	gcc-s390x-linux-gnu libc6-dev-s390x-cross
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
+	gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
 	gcc-m68k-linux-gnu gcc-sparc64-linux-gnu
 	libnuma-dev libcap-dev
 	libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libmimalloc2.0

@@ -134,6 +134,7 @@ load_arch() {
 	x86) CROSS_PACKAGES="gcc libc6-dev" ;;
 	s390) CROSS_PACKAGES="gcc-s390x-linux-gnu libc6-dev-s390x-cross" ;;
 	arm64) CROSS_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross" ;;
+	riscv) CROSS_PACKAGES="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross" ;;
 	*) die "$conf: no Debian cross-compiler packages known for LINUX_ARCH=$LINUX_ARCH (harness/lib.sh load_arch)" ;;
 	esac
 }

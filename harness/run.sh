@@ -26,7 +26,7 @@ if readelf -l "$prog" | grep -q 'Requesting program interpreter'; then
 fi
 machine=$(readelf -h "$prog" | sed -n 's/^ *Machine: *//p')
 case $QEMU_ARCH:$machine in
-x86_64:*X86-64*|s390x:*S/390*|aarch64:*AArch64*) ;;
+x86_64:*X86-64*|s390x:*S/390*|aarch64:*AArch64*|riscv64:*RISC-V*) ;;
 *) die "PROG=$prog is built for '$machine', not $ARCH; build it with $CC_USER -static" ;;
 esac
 

@@ -234,6 +234,15 @@ static unsigned long gen_addr(void)
 		0x000ffffffffff000UL,	/* last user page (52-bit VAs) */
 		0x0010000000000000UL,	/* past 52 bits */
 		0xffff000000000000UL,	/* kernel */
+#elif defined(__riscv)
+		0x0000003ffffff000UL,	/* last user page (Sv39) */
+		0x0000004000000000UL,	/* past Sv39 */
+		0x00007ffffffff000UL,	/* last user page (Sv48) */
+		0x0000800000000000UL,	/* past Sv48 */
+		0x00fffffffffff000UL,	/* last user page (Sv57) */
+		0x0100000000000000UL,	/* past Sv57 */
+		0xff60000000000000UL,	/* kernel: direct map (Sv57) */
+		0xffffffff80000000UL,	/* kernel: text */
 #elif defined(__s390x__)
 		0x000003fffffff000UL,	/* top of a 3-level space */
 		0x0020000000000000UL,	/* past a 4-level space */
@@ -406,7 +415,8 @@ struct pm_call {
  * The end of the user address space as access_ok() sees it
  * (TASK_SIZE_MAX), with the smaller and the larger virtual address size
  * the kernel may run with: x86_64 4- or 5-level paging, arm64 48- or
- * 52-bit VAs.
+ * 52-bit VAs. riscv64 has three (Sv39, Sv48, Sv57): the one the kernel
+ * runs with, from /proc/cpuinfo (riscv_user_max()).
  */
 #if defined(__x86_64__)
 #define USER_MAX_SMALL	((1UL << 47) - page_size)
@@ -414,6 +424,34 @@ struct pm_call {
 #elif defined(__aarch64__)
 #define USER_MAX_SMALL	0x0001000000000000UL
 #define USER_MAX_LARGE	0x0010000000000000UL
+#elif defined(__riscv)
+static unsigned long user_max_riscv;
+#define USER_MAX_SMALL	user_max_riscv
+#define USER_MAX_LARGE	user_max_riscv
+
+/*
+ * TASK_SIZE: half of what the top level maps, by the "mmu" line of
+ * /proc/cpuinfo; Sv57's when there is none.
+ */
+static unsigned long riscv_user_max(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+	int bits = 57;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "mmu", 3))
+			continue;
+		if (strstr(line, "sv39"))
+			bits = 39;
+		else if (strstr(line, "sv48"))
+			bits = 48;
+		break;
+	}
+	if (f)
+		fclose(f);
+	return 1UL << (bits - 1);
+}
 #else
 #define USER_MAX_SMALL	(-1UL)
 #define USER_MAX_LARGE	(-1UL)
@@ -423,7 +461,7 @@ struct pm_call {
 static bool user_ok(unsigned long base, unsigned long len,
 		    unsigned long user_max)
 {
-#if defined(__x86_64__) || defined(__aarch64__)
+#if defined(__x86_64__) || defined(__aarch64__) || defined(__riscv)
 	unsigned long sum = base + len;
 
 	return sum >= base && sum <= user_max;
@@ -440,7 +478,7 @@ static bool user_ok(unsigned long base, unsigned long len,
  * What process_madvise() returns for @c on a target whose address space
  * is ours (a fork of us or ourselves) and which is allowed (root): the
  * checks in the order the syscall and import_iovec() make them. On
- * x86_64 and arm64 the end of what access_ok() allows is @user_max.
+ * x86_64, arm64 and riscv64 the end of what access_ok() allows is @user_max.
  * Segments past MAX_SEGS are empty.
  */
 static long model_process_madvise(const struct pm_call *c, bool vec_ok,
@@ -737,6 +775,9 @@ int main(int argc, char **argv)
 	if (!span)
 		ksft_exit_fail_msg("cannot tell the span of a PTE table\n");
 	max_rw_count = INT_MAX & ~(page_size - 1);
+#ifdef __riscv
+	user_max_riscv = riscv_user_max();
+#endif
 	is_root = !geteuid();
 	have_ksm = !access("/sys/kernel/mm/ksm", F_OK);
 	have_thp = proc_kb("/proc/meminfo", "AnonHugePages") >= 0;
