@@ -319,8 +319,8 @@ static void pt_reclaim_free(struct pt_reclaim_walk *walk, pmd_t pmdval)
 }
 
 /*
- * The flush of the tables unlinked so far, then their free and the end of
- * the gather.
+ * The flush of the tables unlinked so far (tlb_finish_mmu() does it), then
+ * the free of those that waited for it.
  */
 static void pt_reclaim_flush(struct pt_reclaim_walk *walk)
 {
@@ -328,14 +328,12 @@ static void pt_reclaim_flush(struct pt_reclaim_walk *walk)
 	unsigned int i;
 
 	if (walk->gathering) {
-		tlb_flush_mmu_tlbonly(&walk->tlb);
-		for (u = walk->unlinked; u; u = u->next)
-			for (i = 0; i < u->nr; i++)
-				pt_reclaim_free(walk, u->pmd[i]);
 		tlb_finish_mmu(&walk->tlb);
 		walk->gathering = false;
 	}
 	while ((u = walk->unlinked)) {
+		for (i = 0; i < u->nr; i++)
+			pt_reclaim_free(walk, u->pmd[i]);
 		walk->unlinked = u->next;
 		kfree(u);
 	}
