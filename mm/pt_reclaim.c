@@ -10,7 +10,7 @@
  * table whose whole span lies in the range and holds nothing.
  *
  * The walk has two passes per table (MADV_DONTNEED's reclaim skips the
- * first: see pt_reclaim_after_dontneed()):
+ * first: see pt_reclaim_dontneed()):
  *
  * 1. A lockless scan, as GUP-fast does it: under the mmap lock in read
  *    mode (upper levels cannot be freed: free_pgtables() runs with the
@@ -131,7 +131,8 @@
  * anything, including swap, migration and uffd-wp marker entries, stays.
  *
  * Lock order: mmap_lock (read) -> pmd lock -> PTE lock (as in
- * retract_page_tables()).
+ * retract_page_tables()); MADV_DONTNEED's zap, holding a PTE lock, only
+ * tries the pmd lock (__pt_reclaim_zap_table()).
  * The PMD tables left empty go after the PTE tables, under heavier locks:
  * see "Upper level" at the end.
  */
@@ -312,10 +313,25 @@ static bool pt_reclaim_scan(struct pt_reclaim_walk *walk, pmd_t *pmd,
 }
 
 /* The table at @pmdval, unlinked, goes; see the top for when. */
-static void pt_reclaim_free(struct pt_reclaim_walk *walk, pmd_t pmdval)
+static void pt_reclaim_free(struct mm_struct *mm, pmd_t pmdval)
 {
 	pt_reclaim_check_detached(pmdval);
-	pte_free_defer(walk->mm, pmd_pgtable(pmdval));
+	pte_free_defer(mm, pmd_pgtable(pmdval));
+}
+
+/* The tables that waited for a flush now done, and their blocks. */
+static void pt_reclaim_free_unlinked(struct mm_struct *mm,
+				     struct pt_reclaim_unlinked **head)
+{
+	struct pt_reclaim_unlinked *u;
+	unsigned int i;
+
+	while ((u = *head)) {
+		for (i = 0; i < u->nr; i++)
+			pt_reclaim_free(mm, u->pmd[i]);
+		*head = u->next;
+		kfree(u);
+	}
 }
 
 /*
@@ -324,19 +340,11 @@ static void pt_reclaim_free(struct pt_reclaim_walk *walk, pmd_t pmdval)
  */
 static void pt_reclaim_flush(struct pt_reclaim_walk *walk)
 {
-	struct pt_reclaim_unlinked *u;
-	unsigned int i;
-
 	if (walk->gathering) {
 		tlb_finish_mmu(&walk->tlb);
 		walk->gathering = false;
 	}
-	while ((u = walk->unlinked)) {
-		for (i = 0; i < u->nr; i++)
-			pt_reclaim_free(walk, u->pmd[i]);
-		walk->unlinked = u->next;
-		kfree(u);
-	}
+	pt_reclaim_free_unlinked(walk->mm, &walk->unlinked);
 }
 
 /*
@@ -349,21 +357,23 @@ static void pt_reclaim_flush(struct pt_reclaim_walk *walk)
 				  sizeof(struct pt_reclaim_unlinked)) / sizeof(pmd_t))
 
 /*
- * Room for @n more unlinked tables, for a batch whose flush waits: a new
- * block when the newest lacks it. Without memory, the batch flushes.
+ * Room in the list at @head for @n more unlinked tables, whose flush
+ * waits: a new block, allocated with @gfp, when the newest lacks it.
+ * Without memory, the caller does not wait (a batch flushes at once).
  */
-static bool pt_reclaim_room(struct pt_reclaim_walk *walk, unsigned int n)
+static bool pt_reclaim_room(struct pt_reclaim_unlinked **head, unsigned int n,
+			    gfp_t gfp)
 {
-	struct pt_reclaim_unlinked *u = walk->unlinked;
+	struct pt_reclaim_unlinked *u = *head;
 
 	if (u && u->nr + n <= PT_RECLAIM_BLOCK_NR)
 		return true;
-	u = kmalloc(PT_RECLAIM_BLOCK, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+	u = kmalloc(PT_RECLAIM_BLOCK, gfp | __GFP_NOWARN);
 	if (!u)
 		return false;
 	u->nr = 0;
-	u->next = walk->unlinked;
-	walk->unlinked = u;
+	u->next = *head;
+	*head = u;
 	return true;
 }
 
@@ -438,7 +448,7 @@ unlock:
 	mm_dec_nr_ptes(mm);
 	walk->freed++;
 	if (walk->flush_now)
-		pt_reclaim_free(walk, pmdval);
+		pt_reclaim_free(mm, pmdval);
 	else
 		walk->unlinked->pmd[walk->unlinked->nr++] = pmdval;
 }
@@ -473,7 +483,8 @@ static void pt_reclaim_batch(struct pt_reclaim_walk *walk, pmd_t *pmd,
 	/* See the top of the file: who may wait for the flush. */
 	walk->flush_now = !tlb_unlink_flush_may_wait() ||
 			  mm_has_notifiers(walk->mm) ||
-			  !pt_reclaim_room(walk, nr);
+			  !pt_reclaim_room(&walk->unlinked, nr,
+					   GFP_KERNEL | __GFP_NORETRY);
 	rcu_read_lock();
 	pml = pmd_lock(walk->mm, pmd);
 	for_each_set_bit(i, empty, n)
@@ -665,38 +676,196 @@ int madvise_pt_reclaim(struct mm_struct *mm, unsigned long start,
 static int sysctl_pt_reclaim_dontneed __read_mostly =
 	IS_ENABLED(CONFIG_MADV_PT_RECLAIM_DONTNEED);
 
+/*
+ * A MADV_DONTNEED zap with reclaim: the tables the zap unlinks wait in
+ * unlinked for the zap's flush; rest says that some are left for the walk
+ * after the zap.
+ */
+struct pt_reclaim_zap {
+	struct zap_details details;
+	unsigned long start, end;
+	struct pt_reclaim_unlinked *unlinked;
+	unsigned long scanned, freed;
+	bool rest;
+};
+
+/*
+ * The zap_details for the zap of [@start, @end): NULL (as MADV_DONTNEED
+ * passes without reclaim), setting @prz->rest, where the zap must leave
+ * the tables to the walk after it; else details that zap the same and
+ * let zap_pte_range() unlink the tables (see pt_reclaim_dontneed()).
+ */
+static struct zap_details *pt_reclaim_zap_details(struct pt_reclaim_zap *prz,
+						  struct vm_area_struct *vma,
+						  unsigned long start,
+						  unsigned long end)
+{
+	*prz = (struct pt_reclaim_zap) { .start = start, .end = end };
+	/* No whole table in the range: nothing to free (pt_reclaim_span()). */
+	if (end - start < PMD_SIZE || end - ALIGN(start, PMD_SIZE) < PMD_SIZE)
+		return NULL;
+	if (!tlb_unlink_flush_may_wait() || (vma->vm_flags & VM_EXEC) ||
+	    mm_has_notifiers(vma->vm_mm)) {
+		prz->rest = true;
+		return NULL;
+	}
+	/* What a NULL zap_details means, plus the reclaim. */
+	prz->details.even_cows = true;
+	prz->details.pt_reclaim = prz;
+	return &prz->details;
+}
+
+/*
+ * Under the pmd and the PTE lock: the zap's unlink of the table mapped at
+ * @pte, if the arch agrees.
+ */
+static void pt_reclaim_zap_unlink(struct mmu_gather *tlb,
+				  struct pt_reclaim_zap *prz, pmd_t *pmd,
+				  unsigned long addr, pte_t *pte)
+{
+	struct pt_reclaim_unlinked *u = prz->unlinked;
+
+	if (!arch_pte_table_reclaimable(tlb->mm, addr, pte))
+		return;
+	u->pmd[u->nr++] = tlb_unlink_pte_table(tlb, pmd, addr);
+	pmdp_get_lockless_sync();
+	mm_dec_nr_ptes(tlb->mm);
+	prz->freed++;
+}
+
 /**
- * pt_reclaim_after_dontneed - free the PTE tables MADV_DONTNEED emptied
- * @vma: the VMA whose range was zapped
- * @start: start of the zapped range
- * @end: end of the zapped range
+ * __pt_reclaim_zap_table - unlink a PTE table a MADV_DONTNEED zap emptied
+ * @tlb: the zap's mmu_gather
+ * @prz: the zap's reclaim (pt_reclaim_dontneed())
+ * @pmd: the pmd that points to the table
+ * @addr: an address the table maps
+ * @ptl: the table's PTE lock, held
  *
- * When vm.pt_reclaim_dontneed is set, frees the PTE tables whose whole
- * span lies inside [@start, @end) and that hold only none entries, as
+ * Called by zap_pte_range() when it has zapped up to the end of its range
+ * in the table, before it drops @ptl and after its forced flush, if any
+ * (delayed rmaps are done by then: rmap walkers that wait for @ptl until
+ * they are, folio_mkclean() for one, would not wait once the pmd is
+ * cleared). A table whose whole span lies in
+ * the request and whose entries are all none is unlinked now, with the
+ * checks of the locked step (see the top of the file) under the locks
+ * the zap holds: the PTE lock, under which every entry is written, so
+ * what we read is what the table holds; reclaim's batched flush, which
+ * zap_pte_range() did under the lock; the arch's word. The pmd still
+ * points to the table: whoever clears a pmd that points to a table takes
+ * the table's PTE lock too (retract_page_tables(), reclaim) or the mmap
+ * lock for write (khugepaged's collapse, mremap(), free_pgtables() of
+ * VMAs in the tree), and MADV_DONTNEED holds it for read. The pmd lock
+ * ranks above the PTE lock, so it is only tried; when it is busy, when
+ * there is no room to keep the table, or when a flush is pending
+ * elsewhere (mm_tlb_flush_nested(), counting our own zap's once: it may
+ * be of leaf entries of the span, which must be flushed before the pmd
+ * lock is dropped), the table is left to the walk after the zap.
+ *
+ * The table is then freed after the zap's flush, which the unlink has
+ * told to drop the walk caches: the flush waits until after the pmd lock
+ * is dropped, as the walk's does where tlb_unlink_flush_may_wait().
+ *
+ * Context: The zap's mmu_gather is open and @ptl held; the pmd lock is
+ * only tried.
+ */
+void __pt_reclaim_zap_table(struct mmu_gather *tlb, struct pt_reclaim_zap *prz,
+			    pmd_t *pmd, unsigned long addr, spinlock_t *ptl)
+	__must_hold(ptl)
+{
+	unsigned long base = addr & PMD_MASK;
+	struct mm_struct *mm = tlb->mm;
+	spinlock_t *pml;	/* the pmd lock, only tried */
+	pmd_t pmdval;
+	pte_t *pte;
+
+	if (base < prz->start || prz->end - base < PMD_SIZE)
+		return;
+	if (WARN_ON_ONCE(!pt_reclaim_map(pmd, base, &pmdval, &pte)))
+		return;
+	prz->scanned++;
+	VM_WARN_ON_ONCE(pte_lockptr(mm, &pmdval) != ptl);
+	if (!pte_table_empty_locked(pte))
+		goto unmap;
+	if (mm_tlb_flush_nested(mm) ||
+	    !pt_reclaim_room(&prz->unlinked, 1, GFP_NOWAIT)) {
+		prz->rest = true;
+		goto unmap;
+	}
+	pml = pmd_lockptr(mm, pmd);
+	if (pml == ptl) {
+		/* No split PTE locks: @ptl is the pmd lock. */
+		pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte);
+	} else if (spin_trylock(pml)) {
+		pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte);
+		spin_unlock(pml);
+	} else {
+		prz->rest = true;
+	}
+unmap:
+	pte_unmap(pte);
+}
+
+/**
+ * pt_reclaim_dontneed - MADV_DONTNEED's zap, freeing the tables it empties
+ * @vma: the VMA to zap
+ * @start: start of the range
+ * @end: end of the range
+ *
+ * When vm.pt_reclaim_dontneed is set, zaps [@start, @end) as
+ * MADV_DONTNEED does and frees the PTE tables whose whole span lies in it
+ * and that are left with only none entries.
+ *
+ * Where the arch lets the flush of an unlinked table wait
+ * (tlb_unlink_flush_may_wait()), the zap unlinks each such table itself,
+ * under the PTE lock it emptied the table under (__pt_reclaim_zap_table()),
+ * and its own flush covers the table: no second walk, no flush of
+ * reclaim's own. Not in an executable VMA: until the zap's flush, 4 KiB
+ * TLB entries of the pages it cleared remain, and once the pmd is cleared
+ * and its lock dropped a THP fault may map the span with a huge pmd, two
+ * TLB entries of two sizes for one address, which on x86 CPUs with the
+ * iTLB multihit erratum is a machine check when both serve instruction
+ * fetches (for data it is the stale entry of any zap racing a fault). Not
+ * for an mm with mmu notifiers either (see the top of the file: such an
+ * mm flushes under the pmd lock).
+ *
+ * Elsewhere, and for the tables the zap could not take, a walk after the
+ * zap, which has flushed the TLB and freed the pages, does it as
  * madvise(MADV_PT_RECLAIM) over the range would: the same locked step in
  * batches, the same flush and the deferred free, without the lockless
  * scan (the zap has just emptied the tables; where it leaves uffd-wp
- * markers, the locked re-check finds them). It runs after the zap has
- * flushed the TLB and freed the pages; tables that got an entry
- * meanwhile stay. PMD tables are left alone here: freeing one takes the
- * mmap lock for write.
+ * markers, the locked re-check finds them). Tables that got an entry
+ * meanwhile stay. PMD tables are left alone: freeing one takes the mmap
+ * lock for write.
  *
  * Context: Process context; the caller holds the mmap lock in read mode.
+ * Return: false, having done nothing, when vm.pt_reclaim_dontneed is off
+ * or the VMA's tables cannot be reclaimed: the caller zaps.
  */
-void pt_reclaim_after_dontneed(struct vm_area_struct *vma,
-			       unsigned long start, unsigned long end)
+bool pt_reclaim_dontneed(struct vm_area_struct *vma, unsigned long start,
+			 unsigned long end)
 {
 	struct pt_reclaim_walk walk = { .mm = vma->vm_mm, .after_zap = true };
+	struct pt_reclaim_zap prz;
 
 	if (!READ_ONCE(sysctl_pt_reclaim_dontneed) || !pt_reclaim_vma_ok(vma))
-		return;
+		return false;
 	mmap_assert_locked(vma->vm_mm);
-	/* A fatal signal (-EINTR) ends the walk early; the zap is done. */
-	pt_reclaim_span(&walk, start, end);
-	pt_reclaim_flush(&walk);
+	zap_page_range_single(vma, start, end - start,
+			      pt_reclaim_zap_details(&prz, vma, start, end));
+	/* The zap's tlb_finish_mmu() has flushed: its tables can go. */
+	pt_reclaim_free_unlinked(walk.mm, &prz.unlinked);
+	/* The walk counts again the tables it looks at again. */
+	walk.scanned = prz.rest ? prz.freed : prz.scanned;
+	walk.freed = prz.freed;
+	if (prz.rest) {
+		/* A fatal signal (-EINTR) ends the walk early; the zap is done. */
+		pt_reclaim_span(&walk, start, end);
+		pt_reclaim_flush(&walk);
+	}
 	count_vm_events(PT_RECLAIM_SCANNED, walk.scanned);
 	count_vm_events(PT_RECLAIM_FREED, walk.freed);
 	count_vm_events(PT_RECLAIM_DONTNEED_FREED, walk.freed);
+	return true;
 }
 
 #ifdef CONFIG_SYSCTL
