@@ -764,6 +764,48 @@ out:
 }
 
 /*
+ * A userfaultfd with @features, or -1 with the test skipped where there
+ * is none or it lacks them.
+ */
+static int uffd_open(struct __test_metadata *_metadata, __u64 features)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	int uffd;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return -1, "no userfaultfd: %s", strerror(errno));
+	if (ioctl(uffd, UFFDIO_API, &api) ||
+	    !(api.ioctls & (1ULL << _UFFDIO_REGISTER))) {
+		close(uffd);
+		SKIP(return -1, "no userfaultfd features %#llx here",
+		     (unsigned long long)features);
+	}
+	return uffd;
+}
+
+/*
+ * Register [p, p + len) with @uffd for write protection and protect it;
+ * false with the test skipped where it cannot be registered.
+ */
+static bool uffd_wp_protect(struct __test_metadata *_metadata, int uffd,
+			    char *p, unsigned long len)
+{
+	struct uffdio_register reg = { 0 };
+	struct uffdio_writeprotect wp = { 0 };
+
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = len;
+	reg.mode = UFFDIO_REGISTER_MODE_WP;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+		SKIP(return false, "UFFDIO_REGISTER_MODE_WP: %s", strerror(errno));
+	wp.range = reg.range;
+	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
+	return true;
+}
+
+/*
  * uffd-wp markers are entries: with UFFD_FEATURE_WP_UNPOPULATED,
  * write-protecting unpopulated anonymous memory fills its tables with
  * markers. They stay while the markers are there, and go once the range
@@ -771,11 +813,6 @@ out:
  */
 TEST(uffd_wp_markers_keep_tables)
 {
-	struct uffdio_api api = {
-		.api = UFFD_API,
-		.features = UFFD_FEATURE_WP_UNPOPULATED,
-	};
-	struct uffdio_register reg = { 0 };
 	struct uffdio_writeprotect wp = { 0 };
 	long freed0, pte0;
 	int uffd;
@@ -783,27 +820,18 @@ TEST(uffd_wp_markers_keep_tables)
 
 	if (!pt_reclaim_present(_metadata))
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
-	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	uffd = uffd_open(_metadata, UFFD_FEATURE_WP_UNPOPULATED);
 	if (uffd < 0)
-		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	if (ioctl(uffd, UFFDIO_API, &api) ||
-	    !(api.ioctls & (1ULL << _UFFDIO_REGISTER))) {
-		close(uffd);
-		SKIP(return, "no uffd-wp on unpopulated memory here");
-	}
+		return;
 	p = map_anon(2);
 	ASSERT_NE(p, NULL);
-	reg.range.start = (uintptr_t)p;
-	reg.range.len = 2 * span;
-	reg.mode = UFFDIO_REGISTER_MODE_WP;
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+	if (!uffd_wp_protect(_metadata, uffd, p, 2 * span)) {
 		munmap(p, 2 * span);
 		close(uffd);
-		SKIP(return, "UFFDIO_REGISTER_MODE_WP: %s", strerror(errno));
+		return;
 	}
-	wp.range = reg.range;
-	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
-	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
+	wp.range.start = (uintptr_t)p;
+	wp.range.len = 2 * span;
 
 	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
@@ -827,49 +855,25 @@ TEST(uffd_wp_markers_keep_tables)
  */
 TEST(dontneed_keeps_uffd_wp_marker_tables)
 {
-	struct uffdio_api api = {
-		.api = UFFD_API,
-		.features = UFFD_FEATURE_WP_HUGETLBFS_SHMEM,
-	};
-	struct uffdio_register reg = { 0 };
-	struct uffdio_writeprotect wp = { 0 };
 	long freed0, pte0;
 	int uffd, fd;
 	char *p;
 
 	if (!pt_reclaim_present(_metadata))
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
-	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	uffd = uffd_open(_metadata, UFFD_FEATURE_WP_HUGETLBFS_SHMEM);
 	if (uffd < 0)
-		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	if (ioctl(uffd, UFFDIO_API, &api)) {
-		close(uffd);
-		SKIP(return, "no uffd-wp on shmem here");
-	}
+		return;
 	fd = memfd_create("pt_reclaim_wp", 0);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(ftruncate(fd, 2 * span), 0);
 	p = map_tables(2, MAP_SHARED, fd);
 	ASSERT_NE(p, NULL);
 	touch(p, 2, 0);
-	reg.range.start = (uintptr_t)p;
-	reg.range.len = 2 * span;
-	reg.mode = UFFDIO_REGISTER_MODE_WP;
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
-		munmap(p, 2 * span);
-		close(fd);
-		close(uffd);
-		SKIP(return, "UFFDIO_REGISTER_MODE_WP on shmem: %s", strerror(errno));
-	}
-	wp.range = reg.range;
-	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
-	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
-	if (!dontneed_on(_metadata)) {
-		munmap(p, 2 * span);
-		close(fd);
-		close(uffd);
-		SKIP(return, "no vm.pt_reclaim_dontneed");
-	}
+	if (!uffd_wp_protect(_metadata, uffd, p, 2 * span))
+		goto out;
+	if (!dontneed_on(_metadata))
+		SKIP(goto out, "no vm.pt_reclaim_dontneed");
 
 	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
@@ -877,6 +881,7 @@ TEST(dontneed_keeps_uffd_wp_marker_tables)
 	set_pt_reclaim_dontneed(0);
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
 	EXPECT_EQ(vmpte_kb(), pte0);
+out:
 	munmap(p, 2 * span);
 	close(fd);
 	close(uffd);
@@ -1199,25 +1204,39 @@ static char *flush_map(int n, int prot)
 	return p;
 }
 
+/*
+ * Where TLB shootdowns can be counted (x86, two CPUs): the caller pinned
+ * to CPU 0 and a thread of the process spinning on CPU 1, until *stop.
+ * False (the test skipped) where they cannot.
+ */
+static bool flush_spinner_start(struct __test_metadata *_metadata,
+				pthread_t *th, bool *stop)
+{
+	cpu_set_t cpus;
+
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return false, "kernel without MADV_PT_RECLAIM");
+	if (tlb_ipis() < 0)
+		SKIP(return false, "no TLB shootdown count in /proc/interrupts (not x86)");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return false, "one CPU: no shootdown to count");
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	ASSERT_EQ(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
+	ASSERT_EQ(pthread_create(th, NULL, flush_spinner, stop), 0);
+	usleep(100000);
+	return true;
+}
+
 static void flush_counts(struct __test_metadata *_metadata, int n)
 {
 	long before, unmap, dontneed, pt_reclaim, dontneed_reclaim, freed0;
 	bool stop = false;
-	cpu_set_t cpus;
 	pthread_t th;
 	char *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
-	if (tlb_ipis() < 0)
-		SKIP(return, "no TLB shootdown count in /proc/interrupts (not x86)");
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		SKIP(return, "one CPU: no shootdown to count");
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	ASSERT_EQ(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
-	ASSERT_EQ(pthread_create(&th, NULL, flush_spinner, &stop), 0);
-	usleep(100000);
+	if (!flush_spinner_start(_metadata, &th, &stop))
+		return;
 
 	p = flush_map(n, PROT_READ | PROT_WRITE);
 	ASSERT_NE(p, NULL);
@@ -1306,20 +1325,10 @@ TEST(dontneed_reclaim_flushes_with_the_zap)
 {
 	long off, on, exec, freed_off, freed_on, freed_exec;
 	bool stop = false;
-	cpu_set_t cpus;
 	pthread_t th;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
-	if (tlb_ipis() < 0)
-		SKIP(return, "no TLB shootdown count in /proc/interrupts (not x86)");
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		SKIP(return, "one CPU: no shootdown to count");
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	ASSERT_EQ(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
-	ASSERT_EQ(pthread_create(&th, NULL, flush_spinner, &stop), 0);
-	usleep(100000);
+	if (!flush_spinner_start(_metadata, &th, &stop))
+		return;
 	dontneed_count(_metadata, 512, PROT_READ | PROT_WRITE, 0,
 		       &off, &freed_off);
 	dontneed_count(_metadata, 512, PROT_READ | PROT_WRITE, 1,
