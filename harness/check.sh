@@ -165,7 +165,11 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 	# The debug kernel compiles the same files as its plain arch, and a conf
 	# with KERNEL_OF boots another conf's kernel: sparse on them would only
 	# repeat that run.
+	# No sparse on riscv64: Debian 12's sparse 0.6.4 rejects the -march
+	# the riscv Makefile passes ("invalid argument to '-march':
+	# '_zicsr_zifencei'"); the arch adds no code of its own to check.
 	lint_archs=$(for a in $archs; do
+		[ "$a" != riscv64 ] || continue
 		[ "${a%-debug}" != "$a" ] || grep -q '^KERNEL_OF=' "$HARNESS/arch/$a.conf" || echo "$a"
 	done)
 	# shellcheck disable=SC2086

@@ -1,5 +1,5 @@
 #!/bin/bash
-# usage: harness/lint.sh [ARCH...]      (default: x86_64 s390x arm64 riscv64)
+# usage: harness/lint.sh [ARCH...]      (default: x86_64 s390x arm64)
 #
 # The checks an upstream reviewer runs, on the kernel tree in build/src as
 # it is (the overlay applied, plus any unexported edit), each one failing
@@ -18,7 +18,7 @@
 # "lint: N problems" last; exits 1 when there is any.
 . "$(dirname "$0")/lib.sh"
 
-archs=${*:-x86_64 s390x arm64 riscv64}
+archs=${*:-x86_64 s390x arm64}
 need_cmd sparse sparse
 [ -d "$SRC/.git" ] || die "no kernel tree in $SRC; run 'make base'"
 out=$BUILD/lint
