@@ -576,23 +576,28 @@ static int pt_reclaim_range(struct pt_reclaim_walk *walk, unsigned long addr,
 	return 0;
 }
 
+/* Does [start, end) hold the whole span of at least one PTE table? */
+static bool pt_reclaim_has_table(unsigned long start, unsigned long end)
+{
+	/*
+	 * Shorter than a table: none. Also keeps ALIGN() below from
+	 * wrapping to 0 for a start in the last PMD of the address space
+	 * (an empty span at a kernel address would become the whole
+	 * address space).
+	 */
+	if (end <= start || end - start < PMD_SIZE)
+		return false;
+	return ALIGN(start, PMD_SIZE) < ALIGN_DOWN(end, PMD_SIZE);
+}
+
 /* The whole tables inside [start, end), a span covered by eligible VMAs. */
 static int pt_reclaim_span(struct pt_reclaim_walk *walk, unsigned long start,
 			   unsigned long end)
 {
-	/*
-	 * Shorter than a table: nothing to free. Also keeps ALIGN() below
-	 * from wrapping to 0 for a start in the last PMD of the address
-	 * space (an empty span at a kernel address would become the whole
-	 * address space).
-	 */
-	if (end <= start || end - start < PMD_SIZE)
+	if (!pt_reclaim_has_table(start, end))
 		return 0;
-	start = ALIGN(start, PMD_SIZE);
-	end = ALIGN_DOWN(end, PMD_SIZE);
-	if (start >= end)
-		return 0;
-	return pt_reclaim_range(walk, start, end);
+	return pt_reclaim_range(walk, ALIGN(start, PMD_SIZE),
+				ALIGN_DOWN(end, PMD_SIZE));
 }
 
 static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk, unsigned long start,
@@ -701,8 +706,7 @@ static struct zap_details *pt_reclaim_zap_details(struct pt_reclaim_zap *prz,
 						  unsigned long end)
 {
 	*prz = (struct pt_reclaim_zap) { .start = start, .end = end };
-	/* No whole table in the range: nothing to free (pt_reclaim_span()). */
-	if (end - start < PMD_SIZE || end - ALIGN(start, PMD_SIZE) < PMD_SIZE)
+	if (!pt_reclaim_has_table(start, end))
 		return NULL;
 	if (!tlb_unlink_flush_may_wait() || (vma->vm_flags & VM_EXEC) ||
 	    mm_has_notifiers(vma->vm_mm)) {
