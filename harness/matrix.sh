@@ -12,6 +12,8 @@
 # on the x86_64 test kernel (5 min); s390x-mm, the base kernel's mm
 # selftests on the s390x test kernel (6 min); arm64-n1, the feature's
 # tests on the arm64 kernel with QEMU's Neoverse N1 model (1 min);
+# x86_64-nonx, the feature's tests on the x86_64 kernel on a CPU without
+# NX (the walk's flush per PMD table's worth, as on arm64; 2 min);
 # x86_64-xen, the feature's tests in a Xen PV dom0 (the x86_64 kernel
 # with XEN_PV, booted under Xen 4.17 by harness/boot.sh: 9 min cold,
 # 2 warm). An entry that is a harness/matrix/NAME.build is built
@@ -24,7 +26,7 @@
 # failed" over all entries last; exits 1 when any check failed.
 . "$(dirname "$0")/lib.sh"
 
-entries=${*:-${MATRIX:-m68k sparc32 i386 xen-pv x86_64-debug x86_64-nosplit x86_64-mm-slow s390x-mm arm64-n1 x86_64-xen}}
+entries=${*:-${MATRIX:-m68k sparc32 i386 xen-pv x86_64-debug x86_64-nosplit x86_64-mm-slow s390x-mm arm64-n1 x86_64-nonx x86_64-xen}}
 for e in $entries; do
 	[ -f "$HARNESS/arch/$e.conf" ] || [ -f "$HARNESS/matrix/$e.build" ] ||
 		die "unknown matrix entry '$e'; known: $(cd "$HARNESS" && ls -- arch/*.conf matrix/*.build | sed 's@^[a-z]*/@@; s/\.[a-z]*$//' | tr '\n' ' ')"

@@ -109,7 +109,8 @@
  * pmd values in kmalloc()ed blocks of at least a batch's worth (8 KiB,
  * 1022 tables, with 4 KiB pages; without memory, the batch flushes at
  * once), and are freed after
- * it (pt_reclaim_flush()). Either way no table is freed before the flush
+ * it (pt_reclaim_flush(); in MADV_DONTNEED, after the zap's flush:
+ * pt_reclaim_dontneed()). Either way no table is freed before the flush
  * that drops it from every TLB.
  *
  * A batch holds the pmd lock for at most PT_RECLAIM_BATCH tables (512 with
@@ -167,16 +168,19 @@ struct pt_reclaim_walk {
 	unsigned long scanned;	/* PTE tables looked at */
 	unsigned long freed;	/* PTE tables freed */
 	unsigned long pmd_freed; /* PMD tables freed */
-	bool after_zap;		/* MADV_DONTNEED: no lockless pre-scan */
 	/*
-	 * The flush of the tables unlinked and not flushed yet: set up at
-	 * the first table unlinked, so that a walk that frees nothing raises
-	 * no mm_tlb_flush_pending() (which would make the flushes of the
-	 * mm's other threads that overlap it flush the whole mm) and costs
-	 * no flush at all.
+	 * The flush of the tables unlinked and not flushed yet: gather, set
+	 * up at the first table unlinked, so that a walk that frees nothing
+	 * raises no mm_tlb_flush_pending() (which would make the flushes of
+	 * the mm's other threads that overlap it flush the whole mm) and
+	 * costs no flush at all.
+	 * In a MADV_DONTNEED zap (in_zap): the zap's own, open all along.
 	 */
-	struct mmu_gather tlb;
+	struct mmu_gather *tlb;
+	struct mmu_gather gather;
 	bool gathering;
+	bool in_zap;		/* MADV_DONTNEED: no lockless pre-scan */
+	bool flush_locked;	/* every batch flushes under its pmd lock */
 	bool flush_now;		/* flush before the pmd lock is dropped */
 	struct pt_reclaim_unlinked *unlinked; /* to free after the flush */
 };
@@ -300,7 +304,7 @@ static bool pt_reclaim_scan(struct pt_reclaim_walk *walk, pmd_t *pmd,
 	if (!pmd_is_pte_table(pmdval))
 		return false;
 	/* MADV_DONTNEED just emptied it: the locked re-check will do. */
-	if (walk->after_zap)
+	if (walk->in_zap)
 		return true;
 	/* Maps the table under RCU; NULL when it is gone or bad. */
 	if (!pt_reclaim_map(pmd, addr, &pmdval, &pte))
@@ -340,8 +344,11 @@ static void pt_reclaim_free_unlinked(struct mm_struct *mm,
  */
 static void pt_reclaim_flush(struct pt_reclaim_walk *walk)
 {
+	/* In a zap: the zap finishes its gather, pt_reclaim_dontneed() frees. */
+	if (walk->in_zap)
+		return;
 	if (walk->gathering) {
-		tlb_finish_mmu(&walk->tlb);
+		tlb_finish_mmu(walk->tlb);
 		walk->gathering = false;
 	}
 	pt_reclaim_free_unlinked(walk->mm, &walk->unlinked);
@@ -420,7 +427,7 @@ static void pt_reclaim_table(struct pt_reclaim_walk *walk, spinlock_t *pml,
 	    !arch_pte_table_reclaimable(mm, addr, pte))
 		goto unlock;
 	if (!walk->gathering) {
-		tlb_gather_mmu(&walk->tlb, mm);
+		tlb_gather_mmu(walk->tlb, mm);
 		walk->gathering = true;
 	}
 	/*
@@ -434,10 +441,10 @@ static void pt_reclaim_table(struct pt_reclaim_walk *walk, spinlock_t *pml,
 	 * (x86: a machine check on some CPUs, the iTLB multihit erratum).
 	 */
 	if (mm_tlb_flush_nested(mm)) {
-		tlb_flush_pte_range(&walk->tlb, addr, PMD_SIZE);
+		tlb_flush_pte_range(walk->tlb, addr, PMD_SIZE);
 		walk->flush_now = true;
 	}
-	pmdval = tlb_unlink_pte_table(&walk->tlb, pmd, addr);
+	pmdval = tlb_unlink_pte_table(walk->tlb, pmd, addr);
 	pmdp_get_lockless_sync();
 	empty = true;
 unlock:
@@ -460,13 +467,15 @@ unlock:
  * lock. Where the arch needs it, the batch's flush is done before the
  * pmd lock is dropped, and its tables freed inside the batch's RCU
  * read-side section, which holds off the end of their grace period until
- * after the flush; elsewhere the tables wait for the walk's flush.
+ * after the flush; elsewhere the tables wait for the walk's (or the
+ * zap's) flush.
  */
 static void pt_reclaim_batch(struct pt_reclaim_walk *walk, pmd_t *pmd,
 			     unsigned long addr, unsigned long end)
 {
 	DECLARE_BITMAP(empty, PT_RECLAIM_BATCH);
 	unsigned int i, n = (end - addr) >> PMD_SHIFT, nr = 0;
+	gfp_t gfp = GFP_KERNEL | __GFP_NORETRY;
 	spinlock_t *pml;	/* held from the first candidate to the last */
 
 	for (i = 0; i < n; i++) {
@@ -480,17 +489,20 @@ static void pt_reclaim_batch(struct pt_reclaim_walk *walk, pmd_t *pmd,
 	if (!nr)
 		return;
 
+	/* In a zap, whose gather is open: no reclaim for the list. */
+	if (walk->in_zap)
+		gfp = GFP_NOWAIT;
 	/* See the top of the file: who may wait for the flush. */
 	walk->flush_now = !tlb_unlink_flush_may_wait() ||
 			  mm_has_notifiers(walk->mm) ||
-			  !pt_reclaim_room(&walk->unlinked, nr,
-					   GFP_KERNEL | __GFP_NORETRY);
+			  walk->flush_locked ||
+			  !pt_reclaim_room(&walk->unlinked, nr, gfp);
 	rcu_read_lock();
 	pml = pmd_lock(walk->mm, pmd);
 	for_each_set_bit(i, empty, n)
 		pt_reclaim_table(walk, pml, pmd + i, addr + i * PMD_SIZE);
 	if (walk->flush_now && walk->gathering)
-		tlb_flush_mmu_tlbonly(&walk->tlb);
+		tlb_flush_mmu_tlbonly(walk->tlb);
 	spin_unlock(pml);
 	rcu_read_unlock();
 	if (walk->flush_now)
@@ -629,7 +641,7 @@ int madvise_pt_reclaim(struct mm_struct *mm, unsigned long start,
 		       unsigned long end)
 {
 	VMA_ITERATOR(vmi, mm, start);
-	struct pt_reclaim_walk walk = { .mm = mm };
+	struct pt_reclaim_walk walk = { .mm = mm, .tlb = &walk.gather };
 	unsigned long span = start, addr = start;
 	struct vm_area_struct *vma;
 	bool hole = false;
@@ -682,23 +694,26 @@ static int sysctl_pt_reclaim_dontneed __read_mostly =
 	IS_ENABLED(CONFIG_MADV_PT_RECLAIM_DONTNEED);
 
 /*
- * A MADV_DONTNEED zap with reclaim: the tables the zap unlinks wait in
- * unlinked for the zap's flush; rest says that some are left for the walk
- * after the zap.
+ * A MADV_DONTNEED zap with reclaim: the tables unlinked wait in unlinked
+ * for the zap's flush. in_pte_range says that zap_pte_range() unlinks the
+ * tables it empties; rest, that some are left for the walk at the end of
+ * the zap; exec, that the walk flushes under the pmd lock.
  */
 struct pt_reclaim_zap {
 	struct zap_details details;
 	unsigned long start, end;
 	struct pt_reclaim_unlinked *unlinked;
 	unsigned long scanned, freed;
+	bool in_pte_range;
 	bool rest;
+	bool exec;
 };
 
 /*
- * The zap_details for the zap of [@start, @end): NULL (as MADV_DONTNEED
- * passes without reclaim), setting @prz->rest, where the zap must leave
- * the tables to the walk after it; else details that zap the same and
- * let zap_pte_range() unlink the tables (see pt_reclaim_dontneed()).
+ * The zap_details for the zap of [@start, @end): NULL, as MADV_DONTNEED
+ * passes without reclaim, when the range holds no whole table; else
+ * details that zap the same and let the zap free the tables (see
+ * pt_reclaim_dontneed()).
  */
 static struct zap_details *pt_reclaim_zap_details(struct pt_reclaim_zap *prz,
 						  struct vm_area_struct *vma,
@@ -708,11 +723,10 @@ static struct zap_details *pt_reclaim_zap_details(struct pt_reclaim_zap *prz,
 	*prz = (struct pt_reclaim_zap) { .start = start, .end = end };
 	if (!pt_reclaim_has_table(start, end))
 		return NULL;
-	if (!tlb_unlink_flush_may_wait() || (vma->vm_flags & VM_EXEC) ||
-	    mm_has_notifiers(vma->vm_mm)) {
-		prz->rest = true;
-		return NULL;
-	}
+	prz->exec = vma->vm_flags & VM_EXEC;
+	prz->in_pte_range = tlb_unlink_flush_may_wait() && !prz->exec &&
+			    !mm_has_notifiers(vma->vm_mm);
+	prz->rest = !prz->in_pte_range;
 	/* What a NULL zap_details means, plus the reclaim. */
 	prz->details.even_cows = true;
 	prz->details.pt_reclaim = prz;
@@ -763,7 +777,8 @@ static void pt_reclaim_zap_unlink(struct mmu_gather *tlb,
  * there is no room to keep the table, or when a flush is pending
  * elsewhere (mm_tlb_flush_nested(), counting our own zap's once: it may
  * be of leaf entries of the span, which must be flushed before the pmd
- * lock is dropped), the table is left to the walk after the zap.
+ * lock is dropped), the table is left to the walk at the end of the zap
+ * (__pt_reclaim_zap_end()).
  *
  * The table is then freed after the zap's flush, which the unlink has
  * told to drop the walk caches: the flush waits until after the pmd lock
@@ -782,7 +797,8 @@ void __pt_reclaim_zap_table(struct mmu_gather *tlb, struct pt_reclaim_zap *prz,
 	pmd_t pmdval;
 	pte_t *pte;
 
-	if (base < prz->start || prz->end - base < PMD_SIZE)
+	if (!prz->in_pte_range || base < prz->start ||
+	    prz->end - base < PMD_SIZE)
 		return;
 	if (WARN_ON_ONCE(!pt_reclaim_map(pmd, base, &pmdval, &pte)))
 		return;
@@ -810,6 +826,51 @@ unmap:
 }
 
 /**
+ * __pt_reclaim_zap_end - the walk at the end of a MADV_DONTNEED zap
+ * @tlb: the zap's mmu_gather, not finished yet
+ * @prz: the zap's reclaim (pt_reclaim_dontneed())
+ *
+ * Called by unmap_page_range() when the zap of the range is done, before
+ * tlb_end_vma() (which flushes the gather at the end of each VMA on the
+ * arches that do not merge VMAs in one flush, arm64 and riscv among
+ * them), for the tables zap_pte_range() left (@prz->rest): the locked
+ * step of madvise(MADV_PT_RECLAIM) over the range, in batches, without
+ * the lockless scan (the zap has just emptied the tables; where it left
+ * uffd-wp markers, the locked re-check finds them), unlinking through
+ * the zap's gather. A batch that flushes under its pmd lock (where the
+ * arch wants it, for an mm with mmu notifiers, and in an executable VMA)
+ * flushes the zap's gather: the first one, the pages the zap cleared and
+ * the tables the batch unlinked, in one flush. tlb_end_vma() and
+ * tlb_finish_mmu() then have nothing left to flush (unless a later
+ * batch's tables wait), so that a MADV_DONTNEED that frees up to a
+ * batch's worth of tables flushes the TLB once, as it does without
+ * reclaim. Tables whose flush waits (x86, leftovers of the zap) are kept
+ * in @prz->unlinked for the zap's flush; the others were passed to
+ * pte_free_defer() inside their batch's RCU read-side section (see the
+ * top of the file).
+ *
+ * Context: the zap's mmu_gather is open, inside its mmu notifier
+ * invalidation of the range; the caller holds the mmap lock in read mode
+ * and no other lock.
+ */
+void __pt_reclaim_zap_end(struct mmu_gather *tlb, struct pt_reclaim_zap *prz)
+{
+	struct pt_reclaim_walk walk = {
+		.mm = tlb->mm, .tlb = tlb, .gathering = true, .in_zap = true,
+		.flush_locked = prz->exec, .unlinked = prz->unlinked,
+	};
+
+	if (!prz->rest)
+		return;
+	/* A fatal signal (-EINTR) ends the walk early; the zap is done. */
+	pt_reclaim_span(&walk, prz->start, prz->end);
+	prz->unlinked = walk.unlinked;
+	/* The walk counts again the tables it looks at again. */
+	prz->scanned = prz->freed + walk.scanned;
+	prz->freed += walk.freed;
+}
+
+/**
  * pt_reclaim_dontneed - MADV_DONTNEED's zap, freeing the tables it empties
  * @vma: the VMA to zap
  * @start: start of the range
@@ -817,29 +878,32 @@ unmap:
  *
  * When vm.pt_reclaim_dontneed is set, zaps [@start, @end) as
  * MADV_DONTNEED does and frees the PTE tables whose whole span lies in it
- * and that are left with only none entries.
+ * and that are left with only none entries, inside the zap: the zap's
+ * mmu_gather, whose flush the zap needs anyway, drops them from the TLB.
  *
  * Where the arch lets the flush of an unlinked table wait
- * (tlb_unlink_flush_may_wait()), the zap unlinks each such table itself,
- * under the PTE lock it emptied the table under (__pt_reclaim_zap_table()),
- * and its own flush covers the table: no second walk, no flush of
- * reclaim's own. Not in an executable VMA: until the zap's flush, 4 KiB
- * TLB entries of the pages it cleared remain, and once the pmd is cleared
- * and its lock dropped a THP fault may map the span with a huge pmd, two
- * TLB entries of two sizes for one address, which on x86 CPUs with the
- * iTLB multihit erratum is a machine check when both serve instruction
- * fetches (for data it is the stale entry of any zap racing a fault). Not
- * for an mm with mmu notifiers either (see the top of the file: such an
- * mm flushes under the pmd lock).
+ * (tlb_unlink_flush_may_wait()), zap_pte_range() unlinks each such table
+ * itself, under the PTE lock it emptied the table under
+ * (__pt_reclaim_zap_table()): no second walk, no flush of reclaim's own.
+ * Not in an executable VMA: until the zap's flush, 4 KiB TLB entries of
+ * the pages it cleared remain, and once the pmd is cleared and its lock
+ * dropped a THP fault may map the span with a huge pmd, two TLB entries
+ * of two sizes for one address, which on x86 CPUs with the iTLB multihit
+ * erratum is a machine check when both serve instruction fetches (on
+ * x86 without NX, any page may: tlb_unlink_flush_may_wait() says no
+ * there). For data it is the stale entry of any zap racing a fault, as
+ * when zap_huge_pmd() leaves a huge pmd's TLB entry to the zap's flush
+ * and a fault maps the span with 4 KiB pages meanwhile. Not for an mm
+ * with mmu notifiers either (see the top of the file: such an mm flushes
+ * under the pmd lock).
  *
- * Elsewhere, and for the tables the zap could not take, a walk after the
- * zap, which has flushed the TLB and freed the pages, does it as
- * madvise(MADV_PT_RECLAIM) over the range would: the same locked step in
- * batches, the same flush and the deferred free, without the lockless
- * scan (the zap has just emptied the tables; where it leaves uffd-wp
- * markers, the locked re-check finds them). Tables that got an entry
- * meanwhile stay. PMD tables are left alone: freeing one takes the mmap
- * lock for write.
+ * Elsewhere, and for the tables zap_pte_range() could not take, the walk
+ * at the end of the zap (__pt_reclaim_zap_end()) does it, still inside
+ * the zap's gather: where a batch flushes under its pmd lock, the first
+ * such flush is also the zap's own; on x86 the rest wait for the zap's
+ * flush, as the tables zap_pte_range() unlinked do. Tables that got an
+ * entry meanwhile stay. PMD tables are left alone: freeing one takes the
+ * mmap lock for write.
  *
  * Context: Process context; the caller holds the mmap lock in read mode.
  * Return: false, having done nothing, when vm.pt_reclaim_dontneed is off
@@ -848,7 +912,6 @@ unmap:
 bool pt_reclaim_dontneed(struct vm_area_struct *vma, unsigned long start,
 			 unsigned long end)
 {
-	struct pt_reclaim_walk walk = { .mm = vma->vm_mm, .after_zap = true };
 	struct pt_reclaim_zap prz;
 
 	if (!READ_ONCE(sysctl_pt_reclaim_dontneed) || !pt_reclaim_vma_ok(vma))
@@ -857,18 +920,10 @@ bool pt_reclaim_dontneed(struct vm_area_struct *vma, unsigned long start,
 	zap_page_range_single(vma, start, end - start,
 			      pt_reclaim_zap_details(&prz, vma, start, end));
 	/* The zap's tlb_finish_mmu() has flushed: its tables can go. */
-	pt_reclaim_free_unlinked(walk.mm, &prz.unlinked);
-	/* The walk counts again the tables it looks at again. */
-	walk.scanned = prz.rest ? prz.freed : prz.scanned;
-	walk.freed = prz.freed;
-	if (prz.rest) {
-		/* A fatal signal (-EINTR) ends the walk early; the zap is done. */
-		pt_reclaim_span(&walk, start, end);
-		pt_reclaim_flush(&walk);
-	}
-	count_vm_events(PT_RECLAIM_SCANNED, walk.scanned);
-	count_vm_events(PT_RECLAIM_FREED, walk.freed);
-	count_vm_events(PT_RECLAIM_DONTNEED_FREED, walk.freed);
+	pt_reclaim_free_unlinked(vma->vm_mm, &prz.unlinked);
+	count_vm_events(PT_RECLAIM_SCANNED, prz.scanned);
+	count_vm_events(PT_RECLAIM_FREED, prz.freed);
+	count_vm_events(PT_RECLAIM_DONTNEED_FREED, prz.freed);
 	return true;
 }
 

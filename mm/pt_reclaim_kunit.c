@@ -374,12 +374,14 @@ static const struct mmu_notifier_ops pt_test_mn_ops = {
  * An mm with an mmu notifier may have a secondary walker of its tables (an
  * SVA IOMMU) whose walk cache a CPU fault does not drop: each batch is
  * flushed before its pmd lock is dropped, even where the arch lets the
- * flush wait (x86). Two empty tables under two PMD tables, so two
- * batches; the range holds no whole PMD table, so the PMD pass flushes
- * nothing. Where the arch's flush reports to no secondary TLB (s390),
- * there is nothing to count.
+ * flush wait (x86). Two tables under two PMD tables, so two batches,
+ * each with one page written, given back first (MADV_PT_RECLAIM) or by
+ * the call (MADV_DONTNEED, whose zap flush is the first batch's: two
+ * flushes, not three); the range holds no whole PMD table, so the PMD
+ * pass flushes nothing. Where the arch's flush reports to no secondary
+ * TLB (s390), there is nothing to count.
  */
-static void pt_reclaim_notifier_flush_per_batch(struct kunit *test)
+static void pt_test_notifier_flushes(struct kunit *test, int advice)
 {
 	struct pt_test_mn n = { .mn.ops = &pt_test_mn_ops };
 	unsigned long area, b, bytes;
@@ -400,15 +402,18 @@ static void pt_reclaim_notifier_flush_per_batch(struct kunit *test)
 					 MADV_NOHUGEPAGE), 0);
 	pt_test_write(test, b - PMD_SIZE, 1);
 	pt_test_write(test, b, 1);
-	KUNIT_ASSERT_EQ(test, do_madvise(mm, b - PMD_SIZE, PAGE_SIZE,
-					 MADV_DONTNEED), 0);
-	KUNIT_ASSERT_EQ(test, do_madvise(mm, b, PAGE_SIZE, MADV_DONTNEED), 0);
+	if (advice == MADV_PT_RECLAIM) {
+		KUNIT_ASSERT_EQ(test, do_madvise(mm, b - PMD_SIZE, PAGE_SIZE,
+						 MADV_DONTNEED), 0);
+		KUNIT_ASSERT_EQ(test, do_madvise(mm, b, PAGE_SIZE,
+						 MADV_DONTNEED), 0);
+	}
 	KUNIT_ASSERT_EQ(test, mmu_notifier_register(&n.mn, mm), 0);
 
 	/* Registered: no KUNIT_ASSERT until it is unregistered. */
 	bytes = mm_pgtables_bytes(mm);
 	KUNIT_EXPECT_EQ(test, do_madvise(mm, b - PMD_SIZE, 2 * PMD_SIZE,
-					 MADV_PT_RECLAIM), 0);
+					 advice), 0);
 	KUNIT_EXPECT_EQ(test, bytes - mm_pgtables_bytes(mm),
 			2 * PTRS_PER_PTE * sizeof(pte_t));
 	flushes = atomic_read(&n.flushes);
@@ -418,6 +423,19 @@ static void pt_reclaim_notifier_flush_per_batch(struct kunit *test)
 		kunit_skip(test, "s390's flush reports to no secondary TLB");
 	KUNIT_EXPECT_EQ_MSG(test, flushes, 2,
 			    "one flush per batch for an mm with notifiers");
+}
+
+static void pt_reclaim_notifier_flush_per_batch(struct kunit *test)
+{
+	pt_test_notifier_flushes(test, MADV_PT_RECLAIM);
+}
+
+/* The same for MADV_DONTNEED's reclaim, inside the zap. */
+static void pt_reclaim_notifier_dontneed_zap_flush(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_MADV_PT_RECLAIM_DONTNEED))
+		kunit_skip(test, "vm.pt_reclaim_dontneed is off by default");
+	pt_test_notifier_flushes(test, MADV_DONTNEED);
 }
 #endif /* CONFIG_MMU_NOTIFIER */
 
@@ -429,6 +447,7 @@ static struct kunit_case pt_reclaim_cases[] = {
 	KUNIT_CASE(pt_reclaim_remote_busy_keeps_pmd_table),
 #ifdef CONFIG_MMU_NOTIFIER
 	KUNIT_CASE(pt_reclaim_notifier_flush_per_batch),
+	KUNIT_CASE(pt_reclaim_notifier_dontneed_zap_flush),
 #endif
 	{}
 };
