@@ -67,7 +67,8 @@
  *      that a stale one leads to (which is also why its
  *      flush_tlb_fix_spurious_fault() does nothing, and why upstream's
  *      PT_RECLAIM may flush the tables the zap frees after the pmd lock is
- *      dropped): the flush waits, and one serves the whole call, as
+ *      dropped), given NX (see asm/tlb.h): the flush waits, and one
+ *      serves the whole call, as
  *      munmap()'s does, unless something below needs it sooner. Not for
  *      an mm with mmu notifiers: a secondary walker of the CPU tables
  *      (an IOMMU for SVA) has a walk cache of its own, which a CPU fault
@@ -169,15 +170,14 @@ struct pt_reclaim_walk {
 	unsigned long freed;	/* PTE tables freed */
 	unsigned long pmd_freed; /* PMD tables freed */
 	/*
-	 * The flush of the tables unlinked and not flushed yet: gather, set
-	 * up at the first table unlinked, so that a walk that frees nothing
-	 * raises no mm_tlb_flush_pending() (which would make the flushes of
-	 * the mm's other threads that overlap it flush the whole mm) and
-	 * costs no flush at all.
+	 * The flush of the tables unlinked and not flushed yet: the caller's
+	 * gather, set up at the first table unlinked, so that a walk that
+	 * frees nothing raises no mm_tlb_flush_pending() (which would make
+	 * the flushes of the mm's other threads that overlap it flush the
+	 * whole mm) and costs no flush at all.
 	 * In a MADV_DONTNEED zap (in_zap): the zap's own, open all along.
 	 */
 	struct mmu_gather *tlb;
-	struct mmu_gather gather;
 	bool gathering;
 	bool in_zap;		/* MADV_DONTNEED: no lockless pre-scan */
 	bool flush_locked;	/* every batch flushes under its pmd lock */
@@ -641,7 +641,8 @@ int madvise_pt_reclaim(struct mm_struct *mm, unsigned long start,
 		       unsigned long end)
 {
 	VMA_ITERATOR(vmi, mm, start);
-	struct pt_reclaim_walk walk = { .mm = mm, .tlb = &walk.gather };
+	struct mmu_gather tlb;
+	struct pt_reclaim_walk walk = { .mm = mm, .tlb = &tlb };
 	unsigned long span = start, addr = start;
 	struct vm_area_struct *vma;
 	bool hole = false;
@@ -838,8 +839,9 @@ unmap:
  * the lockless scan (the zap has just emptied the tables; where it left
  * uffd-wp markers, the locked re-check finds them), unlinking through
  * the zap's gather. A batch that flushes under its pmd lock (where the
- * arch wants it, for an mm with mmu notifiers, and in an executable VMA)
- * flushes the zap's gather: the first one, the pages the zap cleared and
+ * arch wants it, for an mm with mmu notifiers, in an executable VMA,
+ * when a flush is pending elsewhere or no memory is left to keep the
+ * tables) flushes the zap's gather: the first one, the pages the zap cleared and
  * the tables the batch unlinked, in one flush. tlb_end_vma() and
  * tlb_finish_mmu() then have nothing left to flush (unless a later
  * batch's tables wait), so that a MADV_DONTNEED that frees up to a
@@ -900,8 +902,9 @@ void __pt_reclaim_zap_end(struct mmu_gather *tlb, struct pt_reclaim_zap *prz)
  * Elsewhere, and for the tables zap_pte_range() could not take, the walk
  * at the end of the zap (__pt_reclaim_zap_end()) does it, still inside
  * the zap's gather: where a batch flushes under its pmd lock, the first
- * such flush is also the zap's own; on x86 the rest wait for the zap's
- * flush, as the tables zap_pte_range() unlinked do. Tables that got an
+ * such flush is also the zap's own; where tlb_unlink_flush_may_wait(),
+ * outside executable VMAs and mms with notifiers, the others wait for the
+ * zap's flush, as the tables zap_pte_range() unlinked do. Tables that got an
  * entry meanwhile stay. PMD tables are left alone: freeing one takes the
  * mmap lock for write.
  *
