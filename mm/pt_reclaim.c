@@ -68,13 +68,13 @@
  *      flush_tlb_fix_spurious_fault() does nothing, and why upstream's
  *      PT_RECLAIM may flush the tables the zap frees after the pmd lock is
  *      dropped), given NX (see asm/tlb.h): the flush waits, and one
- *      serves the whole call, as
- *      munmap()'s does, unless something below needs it sooner. Not for
- *      an mm with mmu notifiers: a secondary walker of the CPU tables
- *      (an IOMMU for SVA) has a walk cache of its own, which a CPU fault
- *      does not drop; a device's page request that the stale entry fails
- *      would be answered "present" and fail again until the flush. Such
- *      an mm flushes per batch, under the pmd lock.
+ *      serves the whole call, as munmap()'s does, unless something below
+ *      needs it sooner. Not for an mm with mmu notifiers: a secondary
+ *      walker of the CPU tables (an IOMMU for SVA) has a walk cache of its
+ *      own, which a CPU fault does not drop; a device's page request
+ *      that the stale entry fails would be answered "present" and fail
+ *      again until the flush. Such an mm flushes per batch, under the pmd
+ *      lock.
  *    No TLB entry of the span may outlive the table either, not even one
  *    of a page someone else unmapped and has yet to flush: reclaim's
  *    deferred flush was done under the PTE lock, and a flush still pending
@@ -841,9 +841,9 @@ unmap:
  * the zap's gather. A batch that flushes under its pmd lock (where the
  * arch wants it, for an mm with mmu notifiers, in an executable VMA,
  * when a flush is pending elsewhere or no memory is left to keep the
- * tables) flushes the zap's gather: the first one, the pages the zap cleared and
- * the tables the batch unlinked, in one flush. tlb_end_vma() and
- * tlb_finish_mmu() then have nothing left to flush (unless a later
+ * tables) flushes the zap's gather: the first one, the pages the zap
+ * cleared and the tables the batch unlinked, in one flush. tlb_end_vma()
+ * and tlb_finish_mmu() then have nothing left to flush (unless a later
  * batch's tables wait), so that a MADV_DONTNEED that frees up to a
  * batch's worth of tables flushes the TLB once, as it does without
  * reclaim. Tables whose flush waits (x86, leftovers of the zap) are kept
@@ -904,9 +904,9 @@ void __pt_reclaim_zap_end(struct mmu_gather *tlb, struct pt_reclaim_zap *prz)
  * the zap's gather: where a batch flushes under its pmd lock, the first
  * such flush is also the zap's own; where tlb_unlink_flush_may_wait(),
  * outside executable VMAs and mms with notifiers, the others wait for the
- * zap's flush, as the tables zap_pte_range() unlinked do. Tables that got an
- * entry meanwhile stay. PMD tables are left alone: freeing one takes the
- * mmap lock for write.
+ * zap's flush, as the tables zap_pte_range() unlinked do. Tables that got
+ * an entry meanwhile stay. PMD tables are left alone: freeing one takes
+ * the mmap lock for write.
  *
  * Context: Process context; the caller holds the mmap lock in read mode.
  * Return: false, having done nothing, when vm.pt_reclaim_dontneed is off
