@@ -697,8 +697,9 @@ static int sysctl_pt_reclaim_dontneed __read_mostly =
 /*
  * A MADV_DONTNEED zap with reclaim: the tables unlinked wait in unlinked
  * for the zap's flush. in_pte_range says that zap_pte_range() unlinks the
- * tables it empties; rest, that some are left for the walk at the end of
- * the zap; exec, that the walk flushes under the pmd lock.
+ * tables it empties; anon, that the VMA is anonymous (the zap leaves no
+ * entry behind); rest, that some are left for the walk at the end of the
+ * zap; exec, that the walk flushes under the pmd lock.
  */
 struct pt_reclaim_zap {
 	struct zap_details details;
@@ -706,6 +707,7 @@ struct pt_reclaim_zap {
 	struct pt_reclaim_unlinked *unlinked;
 	unsigned long scanned, freed;
 	bool in_pte_range;
+	bool anon;
 	bool rest;
 	bool exec;
 };
@@ -727,6 +729,7 @@ static struct zap_details *pt_reclaim_zap_details(struct pt_reclaim_zap *prz,
 	prz->exec = vma->vm_flags & VM_EXEC;
 	prz->in_pte_range = tlb_unlink_flush_may_wait() && !prz->exec &&
 			    !mm_has_notifiers(vma->vm_mm);
+	prz->anon = vma_is_anonymous(vma);
 	prz->rest = !prz->in_pte_range;
 	/* What a NULL zap_details means, plus the reclaim. */
 	prz->details.even_cows = true;
@@ -752,24 +755,53 @@ static void pt_reclaim_zap_unlink(struct mmu_gather *tlb,
 	prz->freed++;
 }
 
+/*
+ * Under the PTE lock the zap emptied the table mapped at @pte under: is
+ * the table empty? When the zap went over all its entries in one go, in
+ * an anonymous VMA, it is, without reading it again: there the zap
+ * clears every entry it meets and puts nothing back (uffd-wp markers are
+ * dropped, not kept or installed: zap_install_uffd_wp_if_needed();
+ * should_zap_cows() holds, as details->even_cows is set), and every
+ * writer of an entry holds the lock. Elsewhere, where the zap may keep
+ * or install a uffd-wp marker, or when it went over part of the table
+ * (a need_resched() or a full gather made it stop and come back, and
+ * the lock was dropped in between), the entries are read again.
+ * CONFIG_DEBUG_VM reads them always and warns if the first answer was
+ * wrong.
+ */
+static bool pt_reclaim_zap_emptied(struct pt_reclaim_zap *prz,
+				   unsigned int visited, pte_t *pte)
+{
+	bool emptied = prz->anon && visited == PTRS_PER_PTE;
+
+	if (emptied && !IS_ENABLED(CONFIG_DEBUG_VM))
+		return true;
+	if (pte_table_empty_locked(pte))
+		return true;
+	VM_WARN_ON_ONCE(emptied);
+	return false;
+}
+
 /**
  * __pt_reclaim_zap_table - unlink a PTE table a MADV_DONTNEED zap emptied
  * @tlb: the zap's mmu_gather
  * @prz: the zap's reclaim (pt_reclaim_dontneed())
  * @pmd: the pmd that points to the table
  * @addr: an address the table maps
+ * @visited: how many of its entries the zap went over under @ptl
  * @ptl: the table's PTE lock, held
  *
  * Called by zap_pte_range() when it has zapped up to the end of its range
  * in the table, before it drops @ptl and after its forced flush, if any
  * (delayed rmaps are done by then: rmap walkers that wait for @ptl until
  * they are, folio_mkclean() for one, would not wait once the pmd is
- * cleared). A table whose whole span lies in
- * the request and whose entries are all none is unlinked now, with the
- * checks of the locked step (see the top of the file) under the locks
- * the zap holds: the PTE lock, under which every entry is written, so
- * what we read is what the table holds; reclaim's batched flush, which
- * zap_pte_range() did under the lock; the arch's word. The pmd still
+ * cleared). A table whose whole span lies in the request and whose
+ * entries are all none is unlinked now, with the checks of the locked
+ * step (see the top of the file) under the locks the zap holds: the PTE
+ * lock, under which every entry is written, so what we read (or what the
+ * zap knows it left, see pt_reclaim_zap_emptied()) is what the table
+ * holds; reclaim's batched flush, which zap_pte_range() did under the
+ * lock; the arch's word. The pmd still
  * points to the table: whoever clears a pmd that points to a table takes
  * the table's PTE lock too (retract_page_tables(), reclaim) or the mmap
  * lock for write (khugepaged's collapse, mremap(), free_pgtables() of
@@ -789,7 +821,8 @@ static void pt_reclaim_zap_unlink(struct mmu_gather *tlb,
  * only tried.
  */
 void __pt_reclaim_zap_table(struct mmu_gather *tlb, struct pt_reclaim_zap *prz,
-			    pmd_t *pmd, unsigned long addr, spinlock_t *ptl)
+			    pmd_t *pmd, unsigned long addr,
+			    unsigned int visited, spinlock_t *ptl)
 	__must_hold(ptl)
 {
 	unsigned long base = addr & PMD_MASK;
@@ -805,7 +838,7 @@ void __pt_reclaim_zap_table(struct mmu_gather *tlb, struct pt_reclaim_zap *prz,
 		return;
 	prz->scanned++;
 	VM_WARN_ON_ONCE(pte_lockptr(mm, &pmdval) != ptl);
-	if (!pte_table_empty_locked(pte))
+	if (!pt_reclaim_zap_emptied(prz, visited, pte))
 		goto unmap;
 	if (mm_tlb_flush_nested(mm) ||
 	    !pt_reclaim_room(&prz->unlinked, 1, GFP_NOWAIT)) {
