@@ -228,12 +228,66 @@ static void pt_reclaim_unlock_inner(spinlock_t *lock, spinlock_t *outer)
 		__release(lock);
 }
 
-/* Lockless: does the table mapped at @pte hold only none entries? */
+/* A table's entry as a word, for pte_words_same() */
+static __always_inline u64 pte_word(const u64 *w, bool lockless)
+{
+	return lockless ? READ_ONCE(*w) : *w;
+}
+
+/*
+ * How many of the PTRS_PER_PTE words at @w, from the first on, equal
+ * @first, in steps of 8 (PTRS_PER_PTE: all)? One branch for 8 entries,
+ * not one per entry: a test per entry (arm64's ptep_get() looks for
+ * contiguous entries, x86's pte_none() masks bits) costs about a third
+ * of what the zap of a table with one page in it does. Read with
+ * READ_ONCE() when @lockless, plainly under the PTE lock: then only the
+ * MMU may write an entry (access and dirty bits of a present one).
+ */
+static __always_inline unsigned int pte_words_same(const u64 *w, u64 first,
+						   bool lockless)
+{
+	unsigned int i;
+
+#define PT_RECLAIM_W(k) (pte_word(w + i + (k), lockless) ^ first)
+	BUILD_BUG_ON(PTRS_PER_PTE % 8);
+	for (i = 0; i < PTRS_PER_PTE; i += 8)
+		if (PT_RECLAIM_W(0) | PT_RECLAIM_W(1) | PT_RECLAIM_W(2) |
+		    PT_RECLAIM_W(3) | PT_RECLAIM_W(4) | PT_RECLAIM_W(5) |
+		    PT_RECLAIM_W(6) | PT_RECLAIM_W(7))
+			break;
+#undef PT_RECLAIM_W
+	return i;
+}
+
+/* How many entries of the table at @pte hold the first one's word, as above. */
+static __always_inline unsigned int pte_table_same(pte_t *pte, bool lockless)
+{
+	const u64 *w = (const u64 *)pte;
+	u64 first;
+
+	if (sizeof(pte_t) != sizeof(u64))
+		return 1;
+	first = READ_ONCE(w[0]);
+	/* 0, the none word of most arches: the compiler drops the XORs. */
+	if (!first)
+		return pte_words_same(w, 0, lockless);
+	return pte_words_same(w, first, lockless);
+}
+
+/*
+ * Lockless: does the table mapped at @pte hold only none entries? A table
+ * in use often maps its first page: one read. Else the entries that hold
+ * the first one's word are none too, and the rest (none entries of other
+ * words, as x86's with the accessed and dirty bits its errata may set,
+ * or an entry) are asked one by one.
+ */
 static bool pte_table_looks_empty(pte_t *pte)
 {
-	int i;
+	unsigned int i;
 
-	for (i = 0; i < PTRS_PER_PTE; i++)
+	if (!pte_none(ptep_get_lockless(pte)))
+		return false;
+	for (i = pte_table_same(pte, true); i < PTRS_PER_PTE; i++)
 		if (!pte_none(ptep_get_lockless(pte + i)))
 			return false;
 	return true;
@@ -242,9 +296,11 @@ static bool pte_table_looks_empty(pte_t *pte)
 /* Under the PTE lock: the same, with the lock as the authority. */
 static bool pte_table_empty_locked(pte_t *pte)
 {
-	int i;
+	unsigned int i;
 
-	for (i = 0; i < PTRS_PER_PTE; i++)
+	if (!pte_none(ptep_get(pte)))
+		return false;
+	for (i = pte_table_same(pte, false); i < PTRS_PER_PTE; i++)
 		if (!pte_none(ptep_get(pte + i)))
 			return false;
 	return true;

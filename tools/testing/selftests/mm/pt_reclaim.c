@@ -600,7 +600,7 @@ static int kmsg_count_exited(int fd, const char *what)
  */
 struct dn_race {
 	char *p;
-	unsigned int tables;	/* page 1 of each is written */
+	unsigned int tables;	/* a page of each is written in turn */
 	atomic_uint seq;	/* odd: a DONTNEED is running */
 	atomic_bool stop;
 	unsigned long writes, lost;
@@ -612,7 +612,9 @@ static void *dn_writer(void *arg)
 	unsigned int i = 0;
 
 	while (!atomic_load(&r->stop)) {
-		char *b = r->p + (i++ % r->tables) * span + page_size;
+		/* Page 1 to the last of each table in turn. */
+		unsigned long pg = 1 + (i / r->tables) % (span / page_size - 1);
+		char *b = r->p + (i++ % r->tables) * span + pg * page_size;
 		unsigned int s = atomic_load(&r->seq);
 
 		__atomic_store_n(b, 1, __ATOMIC_RELAXED);
@@ -730,6 +732,38 @@ TEST(dontneed_split_zap_races_faults)
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	EXPECT_EQ(kmsg_count_exited(kmsg, "Bad rss-counter"), 0);
 	close(kmsg);
+}
+
+/*
+ * One page anywhere in a table keeps it: the first entry, the last, and
+ * between (the emptiness check reads words in groups, and a check that
+ * stopped short or skipped a group would miss it).
+ */
+TEST(one_entry_anywhere_keeps_its_table)
+{
+	unsigned long ptes = span / page_size;
+	unsigned long at[] = { 0, 1, 7, 8, 9, ptes / 2 - 1, ptes / 2,
+			       ptes - 9, ptes - 8, ptes - 2, ptes - 1 };
+	long pte0, freed0;
+	unsigned int i;
+	char *p;
+
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
+	for (i = 0; i < ARRAY_SIZE(at); i++) {
+		p = map_anon(1);
+		ASSERT_NE(p, NULL);
+		p[at[i] * page_size] = 1;
+		pte0 = vmpte_kb();
+		freed0 = vmstat_read("pt_reclaim_freed");
+		ASSERT_EQ(reclaim(p, span), 0);
+		EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0)
+			TH_LOG("the table of a page at entry %lu was freed",
+			       at[i]);
+		EXPECT_EQ(vmpte_kb(), pte0);
+		EXPECT_EQ(p[at[i] * page_size], 1);
+		munmap(p, span);
+	}
 }
 
 /* The zero page and MADV_FREE'd pages are entries: their tables stay. */
@@ -1126,6 +1160,19 @@ TEST(fork_and_cow_after_reclaim)
 #define RACE_PAGES 2
 #define RACE_SECONDS 3
 
+/*
+ * Where worker @w's page @k is in each table: 4 pages spread over it, the
+ * first entry, the last and two in the middle.
+ */
+static size_t race_page(int w, int k)
+{
+	unsigned long ptes = span / page_size;
+	unsigned long at[RACE_PAGES * 2] = { 0, ptes / 2 - 1, ptes / 2 + 1,
+					     ptes - 1 };
+
+	return at[w * RACE_PAGES + k] * page_size;
+}
+
 struct race {
 	char *p;
 	int worker;
@@ -1145,8 +1192,7 @@ static void *race_worker(void *arg)
 	while (!__atomic_load_n(r->stop, __ATOMIC_RELAXED)) {
 		int t = rand_r(&seed) % RACE_TABLES;
 		int k = rand_r(&seed) % RACE_PAGES;
-		char *b = r->p + t * span +
-			  (r->worker * RACE_PAGES + k) * page_size;
+		char *b = r->p + t * span + race_page(r->worker, k);
 		char v = __atomic_load_n(b, __ATOMIC_RELAXED);
 
 		if (v != want[t][k] && !r->mismatches++) {
