@@ -241,7 +241,8 @@ static __always_inline u64 pte_word(const u64 *w, bool lockless)
  * contiguous entries, x86's pte_none() masks bits) costs about a third
  * of what the zap of a table with one page in it does. Read with
  * READ_ONCE() when @lockless, plainly under the PTE lock: then only the
- * MMU may write an entry (access and dirty bits of a present one).
+ * MMU may write an entry (access and dirty bits of a present one, or of
+ * a not-present one on CPUs with the KNL erratum, which stays none).
  */
 static __always_inline unsigned int pte_words_same(const u64 *w, u64 first,
 						   bool lockless)
@@ -259,35 +260,42 @@ static __always_inline unsigned int pte_words_same(const u64 *w, u64 first,
 	return i;
 }
 
-/* How many entries of the table at @pte hold the first one's word, as above. */
-static __always_inline unsigned int pte_table_same(pte_t *pte, bool lockless)
+/*
+ * How many entries of the table at @pte hold the word of @first, a none
+ * entry read from its first one, as above. The word is taken from @first
+ * itself, not read again: lockless, entry 0 may have changed since.
+ */
+static __always_inline unsigned int pte_table_same(pte_t *pte, pte_t first,
+						   bool lockless)
 {
 	const u64 *w = (const u64 *)pte;
-	u64 first;
+	u64 word;
 
 	if (sizeof(pte_t) != sizeof(u64))
-		return 1;
-	first = READ_ONCE(w[0]);
+		return 0;
+	memcpy(&word, &first, sizeof(word));
 	/* 0, the none word of most arches: the compiler drops the XORs. */
-	if (!first)
+	if (!word)
 		return pte_words_same(w, 0, lockless);
-	return pte_words_same(w, first, lockless);
+	return pte_words_same(w, word, lockless);
 }
 
 /*
  * Lockless: does the table mapped at @pte hold only none entries? A table
  * in use often maps its first page: one read. Else the entries that hold
- * the first one's word are none too, and the rest (none entries of other
- * words, as x86's with the accessed and dirty bits its errata may set,
- * or an entry) are asked one by one.
+ * the first one's (none) word are none too, and the rest (none entries
+ * of other words, as x86's with the accessed and dirty bits that CPUs
+ * with the KNL erratum may set in a not-present entry, or an entry) are
+ * asked one by one.
  */
 static bool pte_table_looks_empty(pte_t *pte)
 {
+	pte_t first = ptep_get_lockless(pte);
 	unsigned int i;
 
-	if (!pte_none(ptep_get_lockless(pte)))
+	if (!pte_none(first))
 		return false;
-	for (i = pte_table_same(pte, true); i < PTRS_PER_PTE; i++)
+	for (i = pte_table_same(pte, first, true); i < PTRS_PER_PTE; i++)
 		if (!pte_none(ptep_get_lockless(pte + i)))
 			return false;
 	return true;
@@ -296,11 +304,12 @@ static bool pte_table_looks_empty(pte_t *pte)
 /* Under the PTE lock: the same, with the lock as the authority. */
 static bool pte_table_empty_locked(pte_t *pte)
 {
+	pte_t first = ptep_get(pte);
 	unsigned int i;
 
-	if (!pte_none(ptep_get(pte)))
+	if (!pte_none(first))
 		return false;
-	for (i = pte_table_same(pte, false); i < PTRS_PER_PTE; i++)
+	for (i = pte_table_same(pte, first, false); i < PTRS_PER_PTE; i++)
 		if (!pte_none(ptep_get(pte + i)))
 			return false;
 	return true;
@@ -821,7 +830,8 @@ static void pt_reclaim_zap_unlink(struct mmu_gather *tlb,
  * writer of an entry holds the lock. Elsewhere, where the zap may keep
  * or install a uffd-wp marker, or when it went over part of the table
  * (a need_resched() or a full gather made it stop and come back, and
- * the lock was dropped in between), the entries are read again.
+ * the lock was dropped in between; a full gather at the last entries
+ * counts short, which only costs a read), the entries are read again.
  * CONFIG_DEBUG_VM reads them always and warns if the first answer was
  * wrong.
  */

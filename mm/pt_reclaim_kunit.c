@@ -68,15 +68,18 @@ static pmd_t *pt_test_pmd(struct mm_struct *mm, unsigned long addr)
 	return pmd_offset(pud, addr);
 }
 
-/* Is there a PTE table for the span at @t->addr? */
+/* Is there a PTE table for the span at @t->addr (not a huge pmd)? */
 static bool pt_test_has_table(struct pt_test *t)
 {
-	bool has;
-	pmd_t *pmd;
+	bool has = false;
+	pmd_t *pmd, pmdval;
 
 	mmap_read_lock(t->mm);
 	pmd = pt_test_pmd(t->mm, t->addr);
-	has = pmd && !pmd_none(pmdp_get(pmd));
+	if (pmd) {
+		pmdval = pmdp_get(pmd);
+		has = pmd_present(pmdval) && !pmd_leaf(pmdval);
+	}
 	mmap_read_unlock(t->mm);
 	return has;
 }

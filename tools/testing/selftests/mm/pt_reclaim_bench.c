@@ -531,6 +531,14 @@ static void fig_memory(void)
 		}
 		pt2 = page_tables_settled_kb();
 		munmap(p, len);
+		/*
+		 * PageTables drops when a table reaches pte_free(), after its
+		 * grace period (VmPTE, at the unlink): tables freed from
+		 * VmPTE but never given back would show here.
+		 */
+		if (pt1 - pt2 < (long)(n * table_kb))
+			die("memory: PageTables dropped %ld kB after freeing %lu tables, want >= %ld",
+			    pt1 - pt2, n, (long)(n * table_kb));
 		put("memory", cas, "vmpte_grown_kb_per_gib", (pte1 - pte0) * per_gib);
 		put("memory", cas, "vmpte_recovered_kb_per_gib", (pte1 - pte2) * per_gib);
 		put("memory", cas, "pagetables_recovered_kb_per_gib", (pt1 - pt2) * per_gib);
