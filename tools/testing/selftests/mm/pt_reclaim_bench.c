@@ -537,7 +537,7 @@ static void fig_memory(void)
 		 * VmPTE but never given back would show here.
 		 */
 		if (pt1 - pt2 < (long)(n * table_kb))
-			die("memory: PageTables dropped %ld kB after freeing %lu tables, want >= %ld",
+			die("memory: PageTables -%ld kB for %lu tables freed, want >= %ld",
 			    pt1 - pt2, n, (long)(n * table_kb));
 		put("memory", cas, "vmpte_grown_kb_per_gib", (pte1 - pte0) * per_gib);
 		put("memory", cas, "vmpte_recovered_kb_per_gib", (pte1 - pte2) * per_gib);
