@@ -280,39 +280,43 @@ static __always_inline unsigned int pte_table_same(pte_t *pte, pte_t first,
 	return pte_words_same(w, word, lockless);
 }
 
-/*
- * Lockless: does the table mapped at @pte hold only none entries? A table
- * in use often maps its first page: one read. Else the entries that hold
- * the first one's (none) word are none too, and the rest (none entries
- * of other words, as x86's with the accessed and dirty bits that CPUs
- * with the KNL erratum may set in a not-present entry, or an entry) are
- * asked one by one.
- */
-static bool pte_table_looks_empty(pte_t *pte)
+/* A table's entry, read without its PTE lock (@lockless) or under it */
+static __always_inline pte_t pte_entry(pte_t *pte, bool lockless)
 {
-	pte_t first = ptep_get_lockless(pte);
+	return lockless ? ptep_get_lockless(pte) : ptep_get(pte);
+}
+
+/*
+ * Does the table mapped at @pte hold only none entries? A table in use
+ * often maps its first page: one read. Else the entries that hold the
+ * first one's (none) word are none too, and the rest (none entries of
+ * other words, as x86's with the accessed and dirty bits that CPUs with
+ * the KNL erratum may set in a not-present entry, or an entry) are asked
+ * one by one.
+ */
+static __always_inline bool pte_table_none(pte_t *pte, bool lockless)
+{
+	pte_t first = pte_entry(pte, lockless);
 	unsigned int i;
 
 	if (!pte_none(first))
 		return false;
-	for (i = pte_table_same(pte, first, true); i < PTRS_PER_PTE; i++)
-		if (!pte_none(ptep_get_lockless(pte + i)))
+	for (i = pte_table_same(pte, first, lockless); i < PTRS_PER_PTE; i++)
+		if (!pte_none(pte_entry(pte + i, lockless)))
 			return false;
 	return true;
+}
+
+/* Lockless: a hint, which the locked re-check confirms or not. */
+static bool pte_table_looks_empty(pte_t *pte)
+{
+	return pte_table_none(pte, true);
 }
 
 /* Under the PTE lock: the same, with the lock as the authority. */
 static bool pte_table_empty_locked(pte_t *pte)
 {
-	pte_t first = ptep_get(pte);
-	unsigned int i;
-
-	if (!pte_none(first))
-		return false;
-	for (i = pte_table_same(pte, first, false); i < PTRS_PER_PTE; i++)
-		if (!pte_none(ptep_get(pte + i)))
-			return false;
-	return true;
+	return pte_table_none(pte, false);
 }
 
 /*
