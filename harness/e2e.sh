@@ -10,13 +10,13 @@
 #
 #   reporting    virtio-balloon with free-page-reporting=on: QEMU's RSS
 #                after each step. The tables' memory must come back to
-#                the host after MADV_PT_RECLAIM (at least 3/4 of it).
+#                the host after MADV_PT_RECLAIM (at least 4/5 of it).
 #   virtio-mem   1 GiB of virtio-mem memory onlined to ZONE_NORMAL
 #                (memhp_default_state=online_kernel), where the guest's
 #                page tables land: boot memory (2 GiB) is all DMA32. After
 #                MADV_DONTNEED, QMP asks for all of it back; the tables
 #                keep part of it plugged. After MADV_PT_RECLAIM, asked
-#                again, the device must give back at least 3/4 of what
+#                again, the device must give back at least 4/5 of what
 #                the tables held.
 #
 # E2E_NOOP=1 leaves MADV_PT_RECLAIM out of the workload: both scenarios
@@ -276,7 +276,9 @@ scenario_reporting() {
 	else
 		verdict fail "free page reporting returned only $(mib "$data") MiB after MADV_DONTNEED: is it working?"
 	fi
-	if [ "$back" -ge $((tables * 3 / 4)) ]; then
+	# 87%, 96% and 102% seen at order 0 (README, 2026-11-25 to 12-04);
+	# without reclaim 0-8 MiB of 128. Four fifths or more.
+	if [ "$back" -ge $((tables * 4 / 5)) ]; then
 		verdict pass "the page tables' memory comes back to the host after MADV_PT_RECLAIM ($(mib "$back") of $(mib "$tables") MiB)"
 	else
 		verdict fail "only $(mib "$back") of $(mib "$tables") MiB of page tables came back to the host after MADV_PT_RECLAIM"
@@ -320,7 +322,9 @@ scenario_virtio_mem() {
 	else
 		verdict fail "only $(mib "$pinned") MiB stayed plugged with $(mib "$tables") MiB of page tables: they did not land in virtio-mem memory"
 	fi
-	if [ "$freed" -ge $((tables * 3 / 4)) ]; then
+	# 91%, 97%, 103% and 100% seen; without reclaim 0-2 MiB. Four
+	# fifths or more.
+	if [ "$freed" -ge $((tables * 4 / 5)) ]; then
 		verdict pass "after MADV_PT_RECLAIM the unplug goes on: $(mib "$freed") MiB more unplugged, $(mib "$p2") MiB left"
 	else
 		verdict fail "after MADV_PT_RECLAIM only $(mib "$freed") MiB more were unplugged ($(mib "$p2") MiB left)"

@@ -91,7 +91,7 @@ load_arch() {
 		die "unknown ARCH '$arch'; known: $(cd "$HARNESS/arch" && ls -- *.conf | sed 's/\.conf$//' | tr '\n' ' ')"
 	fi
 	for key in $ARCH_KEYS TEST_LISTS SELFTESTS KERNEL_OF GUEST_PROGS \
-		XEN_ELF XEN_GZ XEN_PACKAGE XEN_CMDLINE; do
+		KUNIT_SUITES XEN_ELF XEN_GZ XEN_PACKAGE XEN_CMDLINE; do
 		unset "$key"
 	done
 	# shellcheck source=/dev/null
@@ -116,6 +116,14 @@ load_arch() {
 	# (harness/boot.sh), gunzipped from XEN_GZ of package XEN_PACKAGE,
 	# with XEN_CMDLINE as Xen's command line.
 	XEN_ELF=${XEN_ELF:-}
+	# Optional: the KUnit suites the kernel must run at boot (make check
+	# fails a console without them, harness/verdict.sh). Default: the
+	# feature's, and on s390 its PGSTE suite too; set it empty for a
+	# kernel booted with kunit.enable=0.
+	if [ "${KUNIT_SUITES+set}" != set ]; then
+		KUNIT_SUITES=pt_reclaim
+		[ "$LINUX_ARCH" != s390 ] || KUNIT_SUITES="$KUNIT_SUITES pt_reclaim_s390_pgste"
+	fi
 	if [ -n "$XEN_ELF" ]; then
 		for key in XEN_GZ XEN_PACKAGE XEN_CMDLINE; do
 			[ -n "${!key:-}" ] || die "$conf: XEN_ELF is set, $key is not"

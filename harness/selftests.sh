@@ -7,8 +7,11 @@
 # its guest test, harness/guest/ptreclaim-test.c, and the arch's
 # GUEST_PROGS (harness/guest/NAME.c: xen-reuse.c). The selftests build
 # writes local_config.{h,mk} into its source directory and does not redo
-# it per arch, so each arch builds in its own copy of tools/. A binary that fails to build is reported, not hidden:
-# its run in the guest then fails. An arch whose conf sets SELFTESTS
+# it per arch, so each arch builds in its own copy of tools/. Each
+# binary is removed before the build, so none is left from an earlier
+# one. A base selftest that fails to build is reported, not hidden: its
+# run in the guest then fails ("not found"); one of the feature's
+# (pt_reclaim*) fails this script. An arch whose conf sets SELFTESTS
 # builds only the binaries named there.
 . "$(dirname "$0")/lib.sh"
 
@@ -42,6 +45,11 @@ MK
 fi
 targets=
 [ -z "$SELFTESTS" ] || for t in $want; do targets="$targets $out/$t"; done
+# Built anew or not at all: make would keep a binary whose source no
+# longer compiles, and the guest would run it.
+for t in $want; do
+	rm -f "$out/$t"
+done
 
 info "$ARCH: building ${SELFTESTS:+the }mm selftests${SELFTESTS:+ $SELFTESTS} into $out (log: $log)"
 rc=0
@@ -56,6 +64,11 @@ make -C "$copy/tools/testing/selftests/mm" -k -j"$(nproc)" \
 missing=
 for t in $want; do
 	[ -x "$out/$t" ] || missing="$missing $t"
+done
+for t in $missing; do
+	case $t in
+	pt_reclaim*) die "$ARCH: the feature's selftest $t did not build; see $log" ;;
+	esac
 done
 if [ -n "$missing" ]; then
 	warn "$ARCH: not built (see $log):$missing"

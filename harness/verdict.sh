@@ -1,5 +1,5 @@
 #!/bin/bash
-# usage: harness/verdict.sh LABEL LOG
+# usage: harness/verdict.sh LABEL LOG [SUITE..]
 #
 # Judge a guest console log saved by harness/boot.sh:
 #  - KUnit suites printed by the kernel before init started, and the
@@ -8,14 +8,19 @@
 #  - a kernel report anywhere in the log (BUG, WARNING, Oops, panic,
 #    KASAN, UBSAN, lockdep, RCU stall, hung task) is a failure even when
 #    every test passed;
+#  - each KUnit SUITE named (harness/check.sh: the arch conf's
+#    KUNIT_SUITES) must have run at boot with a plan of at least one
+#    case: a kernel that lost its suites (a config, a failed init, an
+#    empty plan) fails, one per missing suite;
 #  - a log without "init: done" (hang, panic) is a failure.
 # Prints "LABEL: P passed, F failed, S skipped" and, last, the line
 # "verdict P F S" for harness/check.sh. Exits 1 when F > 0.
 . "$(dirname "$0")/lib.sh"
 
-[ $# -eq 2 ] || die "usage: $me LABEL LOG"
+[ $# -ge 2 ] || die "usage: $me LABEL LOG [SUITE..]"
 label=$1
 log=$2
+shift 2
 [ -f "$log" ] || die "$log not found"
 kunit=$SRC/tools/testing/kunit/kunit.py
 [ -f "$kunit" ] || die "$kunit not found; run 'make base'"
@@ -60,6 +65,18 @@ if grep -qa 'KTAP version' "$tmp/kernel" &&
 	[ "$fail" -eq "$before" ] ||
 		echo "$label: KUnit at boot: $((fail - before)) failed" >&2
 fi
+# The suites that must have run: "# Subtest: SUITE", then a plan 1..N
+# with N > 0 before the suite's own result line, "(not) ok K SUITE".
+for suite in "$@"; do
+	awk -v s="$suite" '
+		{ sub(/^\[ *[0-9.]+\] /, "") }
+		$0 ~ "^ *# Subtest: " s "$" { inside = 1; next }
+		inside && /^ *1\.\.[0-9]+$/ { sub(/^ *1\.\./, ""); planned = $0 + 0; next }
+		inside && $0 ~ "^(not )?ok [0-9]+ " s "( |$)" { done = 1; exit }
+		END { exit !(done && planned > 0) }' "$tmp/kernel" && continue
+	echo "$label: KUnit at boot: suite $suite did not run (no '# Subtest: $suite' with a plan of one case or more and its result)" >&2
+	fail=$((fail + 1))
+done
 if grep -qa '^KTAP version' "$tmp/init"; then
 	count "$tmp/init" "tests"
 fi
@@ -78,9 +95,13 @@ else
 	fi
 fi
 
-# Kernel reports: at the start of a line (after an optional printk
-# timestamp), or the cut-here banner anywhere.
-reports='^(\[ *[0-9.]+\] )?(BUG:|WARNING:|Oops|Kernel panic|kernel BUG|KASAN:|UBSAN:|INFO: task .* blocked|(rcu: )?INFO: rcu|general protection fault|Unable to handle kernel)|-+\[ cut here \]-+'
+# Kernel reports, anywhere in a line: the console is shared, and a
+# report printed while a test had written half a line starts after that
+# text ("...partialWARNING: CPU: 1 PID: ..."); a report's first words
+# can also follow another prefix ("watchdog: BUG: soft lockup"). The
+# tests' own output never holds these words: a diagnostic that did would
+# fail the run, which is the safe side.
+reports='BUG:|WARNING:|Oops:|Kernel panic|kernel BUG|KASAN:|UBSAN:|INFO: task .* blocked for more than|INFO: rcu|rcu: INFO|hard LOCKUP|general protection fault|Unable to handle kernel|-+\[ cut here \]-+'
 if grep -aqE "$reports" "$log"; then
 	echo "$label: kernel report in $log:" >&2
 	grep -aE -A3 "$reports" "$log" | head -n 30 >&2

@@ -299,10 +299,14 @@ static void check_lib(enum method m)
 	built = on.peak_pte - on.fresh;
 	kept = on.end_pte - on.fresh;
 	ksft_print_msg("%s: %ld kB of tables built, %ld kept\n", mn, built, kept);
-	/* 4-7% kept seen (preload): jemalloc's own tables, the last batch */
+	/*
+	 * 4-7% kept seen (preload and hooks, 2026-11 to 2026-12-04): jemalloc's
+	 * own tables, the last batch. At most a tenth: a library that does
+	 * less than nine tenths of its job fails.
+	 */
 	ksft_test_result(!on.status && built > 0 && on.end_pte >= 0 &&
-			 kept * 5 <= built,
-			 "%s: jemalloc keeps at most a fifth of the tables it built\n", mn);
+			 kept * 10 <= built,
+			 "%s: jemalloc keeps at most a tenth of the tables it built\n", mn);
 
 	off = run(je, m, "PT_RECLAIM_DISABLE=1");
 	built = off.peak_pte - off.fresh;
@@ -312,11 +316,11 @@ static void check_lib(enum method m)
 	/*
 	 * MADV_DONTNEED's own reclaim (vm.pt_reclaim_dontneed, on by
 	 * default) frees the tables a purge covers whole: about half of
-	 * them are kept here (47-57% seen).
+	 * them are kept here (47-62% seen). Two fifths or more.
 	 */
-	ksft_test_result(!off.status && built > 0 && kept * 4 >= built &&
+	ksft_test_result(!off.status && built > 0 && kept * 5 >= built * 2 &&
 			 off.calls == 0,
-			 "%s: PT_RECLAIM_DISABLE=1 turns it off (a quarter of the tables or more kept, no call)\n",
+			 "%s: PT_RECLAIM_DISABLE=1 turns it off (two fifths of the tables or more kept, no call)\n",
 			 mn);
 
 	ksft_test_result(on.purges > 0 && on.batches > 0 &&

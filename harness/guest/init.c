@@ -22,6 +22,9 @@
  * "ok"/"not ok" line comes from its exit status (4 = skip, as in
  * kselftest). Without ktap, output passes through untouched.
  *
+ * A sysctl or swap line that fails counts as a failed run: the runs
+ * after it would test another setup than the one they were meant for.
+ *
  * The last line is always "init: done: R runs, F failed, last status S"
  * where S is the exit status of the last run (or 128 + signal, or 124
  * on timeout). harness/boot.sh reads it.
@@ -92,8 +95,11 @@ static void do_sysctl(const char *key, const char *val)
 	for (p = path + 10; *p; p++)
 		if (*p == '.')
 			*p = '/';
-	if (write_file(path, val))
+	/* A setting the runs after it rely on: failing it fails init. */
+	if (write_file(path, val)) {
 		say("# init: sysctl %s=%s: %s\n", key, val, strerror(errno));
+		nr_failed++;
+	}
 }
 
 /* A zram device of @mib MiB with a swap signature, then swapon. */
@@ -110,6 +116,7 @@ static void do_swap(const char *mib)
 	snprintf(size, sizeof(size), "%llu", bytes);
 	if (write_file("/sys/block/zram0/disksize", size)) {
 		say("# init: swap: zram0 disksize: %s\n", strerror(errno));
+		nr_failed++;
 		return;
 	}
 	/* The swap header: version 1, last page, magic at the page end. */
@@ -121,10 +128,13 @@ static void do_swap(const char *mib)
 	fd = open("/dev/zram0", O_WRONLY);
 	if (fd < 0 || write(fd, hdr, page) != page) {
 		say("# init: swap: write header: %s\n", strerror(errno));
+		nr_failed++;
 	} else {
 		fsync(fd);
-		if (swapon("/dev/zram0", 0))
+		if (swapon("/dev/zram0", 0)) {
 			say("# init: swapon /dev/zram0: %s\n", strerror(errno));
+			nr_failed++;
+		}
 	}
 	if (fd >= 0)
 		close(fd);
@@ -181,6 +191,17 @@ static int is_tap_header(const char *line)
 	       !strncmp(line, "KTAP version", 12);
 }
 
+/* "1..N": a TAP plan. */
+static int is_plan(const char *line)
+{
+	if (strncmp(line, "1..", 3) || !line[3])
+		return 0;
+	for (line += 3; *line; line++)
+		if (*line < '0' || *line > '9')
+			return 0;
+	return 1;
+}
+
 /*
  * kselftest's ksft_exit_skip() and ksft_test_result_skip() can print a
  * result without a description, "ok 2 # SKIP why", which KTAP does not
@@ -209,15 +230,18 @@ static const char *nameless_result(const char *line, const char *name)
 }
 
 /*
- * Copy the child's output to the console. In ktap mode, a child whose
- * first line is a (K)TAP header becomes a subtest, indented; any other
- * output is turned into diagnostics.
+ * Copy the child's output to the console. In ktap mode, a child that
+ * prints a (K)TAP header (or a bare plan, "1..N") before any result
+ * becomes a subtest, indented, from that line on; what it printed before the header (gup_longterm's
+ * and cow's "[INFO] detected hugetlb page size", for one) and all output
+ * of a child without a header is turned into diagnostics. A header after
+ * a result line would be a second document: it stays a diagnostic.
  */
 struct relay {
 	const char *name;
 	char buf[4096];
 	size_t len;
-	int lines;
+	int results;
 	int nested;
 };
 
@@ -227,15 +251,25 @@ static void relay_line(struct relay *r, char *line)
 		say("%s\n", line);
 		return;
 	}
-	if (r->lines++ == 0 && is_tap_header(line)) {
+	if (!r->nested && !r->results && is_tap_header(line)) {
 		r->nested = 1;
 		say("    %s\n    # Subtest: %s\n", line, r->name);
 		return;
 	}
-	if (r->nested)
+	/* mremap_test prints its plan without the header before it. */
+	if (!r->nested && !r->results && is_plan(line)) {
+		r->nested = 1;
+		say("    TAP version 13\n    # Subtest: %s\n    %s\n", r->name,
+		    line);
+		return;
+	}
+	if (r->nested) {
 		say("    %s\n", nameless_result(line, r->name));
-	else
-		say("# %s: %s\n", r->name, line);
+		return;
+	}
+	if (!strncmp(line, "ok ", 3) || !strncmp(line, "not ok ", 7))
+		r->results++;
+	say("# %s: %s\n", r->name, line);
 }
 
 static void relay_data(struct relay *r, const char *data, size_t n)

@@ -33,10 +33,13 @@ ok 3 skipped # SKIP needs a shell
 LOG
 }
 
-# expect NAME "P F S" STATUS: verdict.sh on $tmp/NAME.log.
+# expect NAME "P F S" STATUS [SUITE..]: verdict.sh on $tmp/NAME.log,
+# requiring the KUnit SUITEs.
 expect() {
-	local out rc=0
-	out=$("$HARNESS/verdict.sh" "$1" "$tmp/$1.log" 2>"$tmp/$1.err") || rc=$?
+	local out rc=0 name=$1 want=$2 status=$3
+	shift 3
+	out=$("$HARNESS/verdict.sh" "$name" "$tmp/$name.log" "$@" 2>"$tmp/$name.err") || rc=$?
+	set -- "$name" "$want" "$status"
 	[ "${VERBOSE:-0}" = 1 ] && sed 's/^/  | /' "$tmp/$1.err" >&2
 	[ "$(printf '%s\n' "$out" | sed -n 's/^verdict //p')" = "$2" ] ||
 		fail "$1: want 'verdict $2', got: $out $(cat "$tmp/$1.err")"
@@ -62,4 +65,24 @@ expect status "4 1 3" 1
 
 printf 'init: start\nKTAP version 1\n1..1\ninit: done: 0 runs, 0 failed, last status 0\n' > "$tmp/empty.log"
 expect empty "0 2 0" 1
-echo "$me: counts, kernel reports, hangs and silent failures judged right"
+# Required KUnit suites: present with a plan passes; absent, or with an
+# empty plan, or no KUnit at all fails, once per missing suite.
+{ good; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/suite.log"
+expect suite "4 0 3" 0 demo_suite
+cp "$tmp/suite.log" "$tmp/nosuite.log"
+expect nosuite "4 2 3" 1 demo_suite other_suite pgste_suite
+sed -e 's/    1\.\.2$/    1..0/' -e '/case_[ab]/d' "$tmp/suite.log" > "$tmp/emptyplan.log"
+expect emptyplan "3 3 2" 1 demo_suite
+sed -n '/^init: start$/,$p' "$tmp/suite.log" > "$tmp/nokunit.log"
+expect nokunit "3 1 2" 1 demo_suite
+
+# Reports that do not start a line: after a test's half-written line,
+# after the soft-lockup watchdog's prefix, and the hung-task detector.
+for r in 'half a line of outputWARNING: CPU: 1 PID: 57 at mm/memory.c:1 zap_pte_range+0x1/0x2' \
+	 '[   40.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [pt_reclaim:57]' \
+	 'INFO: task pt_reclaim:57 blocked for more than 61 seconds.' \
+	 '    # pt_reclaim: doneOops: 0000 [#1] SMP'; do
+	{ good; echo "$r"; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/glued.log"
+	expect glued "4 1 3" 1 demo_suite
+done
+echo "$me: counts, required KUnit suites, kernel reports anywhere in a line, hangs and silent failures judged right"
