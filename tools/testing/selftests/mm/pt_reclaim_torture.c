@@ -1384,6 +1384,28 @@ static void print_help(const char *me)
 	exit(KSFT_FAIL);
 }
 
+/*
+ * Declines are allowed (a collapse that finds nothing to collapse, a
+ * move onto a busy slot), but an operation that declines every time
+ * tests nothing: each one the setup offers (UFFDIO_MOVE, uffd-wp and THP
+ * only where present) must have done its work at least once. Names them.
+ */
+static bool never_done(const unsigned long *total)
+{
+	bool none = false;
+	int op;
+
+	for (op = 0; op < NR_OPS; op++) {
+		if ((op == OP_COLLAPSE && !have_thp) ||
+		    (op == OP_UFFD_MOVE && !have_move) ||
+		    (op == OP_UFFD_WP && !have_wp) || total[op])
+			continue;
+		ksft_print_msg("%s: never done in this run\n", op_name[op]);
+		none = true;
+	}
+	return none;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long total[NR_OPS] = {}, declined[NR_OPS] = {};
@@ -1429,7 +1451,7 @@ int main(int argc, char **argv)
 		print_help(argv[0]);
 
 	ksft_print_header();
-	ksft_set_plan(6);
+	ksft_set_plan(7);
 	page_size = sysconf(_SC_PAGESIZE);
 	span = pte_table_span();
 	if (!span)
@@ -1525,7 +1547,8 @@ int main(int argc, char **argv)
 	if (have_uc)
 		stop_uc();
 	atomic_store(&remote->state, 2);
-	waitpid(remote_pid, &status, 0);
+	if (waitpid(remote_pid, &status, 0) != remote_pid)
+		status = -1;
 	freed1 = vmstat_read("pt_reclaim_freed");
 	scanned1 = vmstat_read("pt_reclaim_scanned");
 	pmd_freed1 = vmstat_read("pt_reclaim_pmd_freed");
@@ -1565,9 +1588,14 @@ int main(int argc, char **argv)
 			 mismatches);
 	ksft_test_result(!failures && !reclaimer_failed,
 			 "no operation failed unexpectedly (%lu)\n", failures);
+	ksft_test_result(!never_done(total),
+			 "every operation this setup offers did its work at least once\n");
 	if (remote->err)
 		ksft_test_result_fail("process_madvise(MADV_PT_RECLAIM): %s\n",
 				      strerror(remote->err));
+	else if (!WIFEXITED(status) || WEXITSTATUS(status))
+		ksft_test_result_fail("remote process_madvise() reclaimer: status %#x\n",
+				      status);
 	else
 		ksft_test_result(remote->calls > 0,
 				 "process_madvise(MADV_PT_RECLAIM) from another process (%lu calls)\n",
