@@ -43,6 +43,7 @@ print-gen:
 MK
 	)
 fi
+[ -n "$want" ] || die "$ARCH: no mm selftest to build (print-gen of tools/testing/selftests/mm/Makefile gave none)"
 targets=
 [ -z "$SELFTESTS" ] || for t in $want; do targets="$targets $out/$t"; done
 # Built anew or not at all: make would keep a binary whose source no

@@ -4,7 +4,8 @@
 # The skip budget of make check, on the console LOG of the harness/arch
 # conf ARCH (its kernel's .config tells the CONFIG_ conditions):
 #  - the feature's tests: every skipped case of a feature run (pt_reclaim*,
-#    ptreclaim*: the selftests, the torture run, ...), every skipped case
+#    ptreclaim*, xen_reuse: the selftests, the torture run, ...; a case
+#    is named by the first word of its description), every skipped case
 #    of a feature KUnit suite at boot (pt_reclaim*) and a skipped feature
 #    run itself must be listed, with conditions that hold here, in
 #    harness/selftests/feature-skips.txt;
@@ -38,14 +39,16 @@ holds() {
 	esac
 }
 
-# allowed CASE: true when a line of feature-skips.txt names CASE and all
-# its conditions hold.
+# is_allowed CASE: true when a line of feature-skips.txt names CASE and all
+# its conditions (comma-separated; read -a: no glob expansion) hold.
 is_allowed() {
 	local c w rest ok
+	local -a conds
 	while read -r c w rest; do
 		[ "$c" = "$1" ] || continue
+		IFS=, read -ra conds <<<"$w"
 		ok=1
-		for w in $w; do
+		for w in "${conds[@]}"; do
 			holds "$w" || ok=
 		done
 		[ -z "$ok" ] || return 0
@@ -57,7 +60,7 @@ is_allowed() {
 # a feature run or suite (from "# Subtest: NAME" to the top-level result
 # line that ends it), and top-level skipped results of feature runs.
 skipped=$(sed -e 's/\r$//' -e 's/^\[ *[0-9.]*\] //' "$log" | awk '
-	function feature(n) { return n ~ /^(pt_reclaim|ptreclaim)/ }
+	function feature(n) { return n ~ /^(pt_reclaim|ptreclaim|xen_reuse)/ }
 	/^    # Subtest: / { run = $3; next }
 	/^(not )?ok [0-9]+ / {
 		name = ($1 == "ok") ? $3 : $4
@@ -65,7 +68,7 @@ skipped=$(sed -e 's/\r$//' -e 's/^\[ *[0-9.]*\] //' "$log" | awk '
 		run = ""
 		next
 	}
-	run != "" && feature(run) && /^ +(not )?ok [0-9]+ [^#]*# SKIP/ {
+	run != "" && feature(run) && /^ +(not )?ok [0-9]+ .*# SKIP/ {
 		sub(/^ +/, "")
 		print run, ($1 == "ok") ? $3 : $4
 	}')
@@ -80,11 +83,13 @@ while read -r run case; do
 done <<<"$skipped"
 [ "$bad" = 1 ] || echo "skips: ok: $ARCH: the feature's $n skips are all allowed (harness/selftests/feature-skips.txt)"
 
-base=$HARNESS/selftests/baseline/$ARCH.txt
+# A conf that boots another's kernel (s390x-mm, x86_64-mm-slow) compares
+# with that kernel's baseline.
+base=$HARNESS/selftests/baseline/${KERNEL_OF:-$ARCH}.txt
 if [ -f "$base" ]; then
 	fails=$("$HARNESS/results.sh" "$log" | awk '
 		NR == FNR { if ($0 !~ /^#/) { v[$1] = $2; s[$1] = $5; n[$1] = $3 + $4 + $5 } next }
-		($1 in v) && $1 !~ /^(pt_reclaim|ptreclaim)/ {
+		($1 in v) && $1 !~ /^(pt_reclaim|ptreclaim|xen_reuse)/ {
 			if (v[$1] == "ok" && $2 != "ok")
 				print $1 ": " $2 " here, ok on the unpatched kernel"
 			else if (n[$1] > 0 && $5 > s[$1])

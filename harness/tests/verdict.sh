@@ -81,8 +81,13 @@ expect nokunit "3 1 2" 1 demo_suite
 for r in 'half a line of outputWARNING: CPU: 1 PID: 57 at mm/memory.c:1 zap_pte_range+0x1/0x2' \
 	 '[   40.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [pt_reclaim:57]' \
 	 'INFO: task pt_reclaim:57 blocked for more than 61 seconds.' \
-	 '    # pt_reclaim: doneOops: 0000 [#1] SMP'; do
+	 '    # pt_reclaim: doneOops: 0000 [#1] SMP' \
+	 'Oops - illegal instruction [#1]' \
+	 'Internal error: Oops - Undefined instruction: 0000000002000000 [#1] SMP'; do
 	{ good; echo "$r"; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/glued.log"
 	expect glued "4 1 3" 1 demo_suite
 done
+# The Xen hypervisor's own warnings are not the kernel's.
+{ good; echo "(XEN) WARNING: SILO mode is not enabled"; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/xen.log"
+expect xen "4 0 3" 0 demo_suite
 echo "$me: counts, required KUnit suites, kernel reports anywhere in a line, hangs and silent failures judged right"
