@@ -9,9 +9,9 @@
 # a second CPU model and the slowest base selftests are make matrix's, to
 # keep a cold make check within 45 minutes) and judge the console
 # (harness/verdict.sh, with the conf's KUNIT_SUITES required) and its
-# skips (harness/skips.sh: the skip budget). The kernels after the first are built in the
-# background at the lowest CPU priority while the guests before them run
-# (see prebuild below);
+# skips (harness/skips.sh: the skip budget). The kernels after the first
+# are built in the background at the lowest CPU priority while the
+# guests before them run (see prebuild below);
 # then the upstream checks (harness/lint.sh), the patch series
 # (harness/series-check.sh), the end-to-end scenarios (harness/e2e.sh),
 # the allocators' libraries (harness/alloc.sh --check), then the

@@ -56,19 +56,22 @@ is_allowed() {
 	return 1
 }
 
+# The feature's runs and KUnit suites, by name.
+feature='^(pt_reclaim|ptreclaim|xen_reuse)'
+
 # The feature's skipped cases, "RUN CASE" per line: inside a subtest of
 # a feature run or suite (from "# Subtest: NAME" to the top-level result
 # line that ends it), and top-level skipped results of feature runs.
-skipped=$(sed -e 's/\r$//' -e 's/^\[ *[0-9.]*\] //' "$log" | awk '
-	function feature(n) { return n ~ /^(pt_reclaim|ptreclaim|xen_reuse)/ }
+skipped=$(sed -e 's/\r$//' -e 's/^\[ *[0-9.]*\] //' "$log" | awk -v feature="$feature" '
+	function is_feature(n) { return n ~ feature }
 	/^    # Subtest: / { run = $3; next }
 	/^(not )?ok [0-9]+ / {
 		name = ($1 == "ok") ? $3 : $4
-		if (/# SKIP/ && feature(name)) print name, name
+		if (/# SKIP/ && is_feature(name)) print name, name
 		run = ""
 		next
 	}
-	run != "" && feature(run) && /^ +(not )?ok [0-9]+ .*# SKIP/ {
+	run != "" && is_feature(run) && /^ +(not )?ok [0-9]+ .*# SKIP/ {
 		sub(/^ +/, "")
 		print run, ($1 == "ok") ? $3 : $4
 	}')
@@ -87,9 +90,9 @@ done <<<"$skipped"
 # with that kernel's baseline.
 base=$HARNESS/selftests/baseline/${KERNEL_OF:-$ARCH}.txt
 if [ -f "$base" ]; then
-	fails=$("$HARNESS/results.sh" "$log" | awk '
+	fails=$("$HARNESS/results.sh" "$log" | awk -v feature="$feature" '
 		NR == FNR { if ($0 !~ /^#/) { v[$1] = $2; s[$1] = $5; n[$1] = $3 + $4 + $5 } next }
-		($1 in v) && $1 !~ /^(pt_reclaim|ptreclaim|xen_reuse)/ {
+		($1 in v) && $1 !~ feature {
 			if (v[$1] == "ok" && $2 != "ok")
 				print $1 ": " $2 " here, ok on the unpatched kernel"
 			else if (n[$1] > 0 && $5 > s[$1])

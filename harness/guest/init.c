@@ -232,10 +232,11 @@ static const char *nameless_result(const char *line, const char *name)
 /*
  * Copy the child's output to the console. In ktap mode, a child that
  * prints a (K)TAP header (or a bare plan, "1..N") before any result
- * becomes a subtest, indented, from that line on; what it printed before the header (gup_longterm's
- * and cow's "[INFO] detected hugetlb page size", for one) and all output
- * of a child without a header is turned into diagnostics. A header after
- * a result line would be a second document: it stays a diagnostic.
+ * becomes a subtest, indented, from that line on; what it printed
+ * before the header (gup_longterm's "[INFO] detected hugetlb page size",
+ * memfd_secret's "page_size: ...") and all output of a child without a
+ * header is turned into diagnostics. A header after a result line would
+ * be a second document: it stays a diagnostic.
  */
 struct relay {
 	const char *name;

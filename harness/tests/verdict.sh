@@ -39,11 +39,10 @@ expect() {
 	local out rc=0 name=$1 want=$2 status=$3
 	shift 3
 	out=$("$HARNESS/verdict.sh" "$name" "$tmp/$name.log" "$@" 2>"$tmp/$name.err") || rc=$?
-	set -- "$name" "$want" "$status"
-	[ "${VERBOSE:-0}" = 1 ] && sed 's/^/  | /' "$tmp/$1.err" >&2
-	[ "$(printf '%s\n' "$out" | sed -n 's/^verdict //p')" = "$2" ] ||
-		fail "$1: want 'verdict $2', got: $out $(cat "$tmp/$1.err")"
-	[ "$rc" = "$3" ] || fail "$1: exit status $rc, want $3"
+	[ "${VERBOSE:-0}" = 1 ] && sed 's/^/  | /' "$tmp/$name.err" >&2
+	[ "$(printf '%s\n' "$out" | sed -n 's/^verdict //p')" = "$want" ] ||
+		fail "$name: want 'verdict $want', got: $out $(cat "$tmp/$name.err")"
+	[ "$rc" = "$status" ] || fail "$name: exit status $rc, want $status"
 }
 
 { good; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/good.log"
