@@ -4,10 +4,12 @@
 # Run every test: for each arch (CHECK_ARCHES, default "x86_64 s390x
 # arm64 riscv64") build the kernel and the mm selftests, boot, run the
 # lists harness/selftests/*.tests (those the arch's TEST_LISTS names:
-# x86_64 runs the base kernel's mm selftests and the feature's, the
-# others the feature's; the debug kernels, s390x's mm selftests, arm64 on
-# a second CPU model and the slowest base selftests are make matrix's, to
-# keep a cold make check within 45 minutes) and judge the console
+# x86_64 runs the base kernel's mm selftests and the feature's, arm64
+# the feature's and the base ones of the code the series patches
+# (mm-patched.tests), the others the feature's; the debug kernels,
+# s390x's mm selftests, arm64 on a second CPU model and the slowest base
+# selftests are make matrix's, to keep a cold make check within 45
+# minutes) and judge the console
 # (harness/verdict.sh, with the conf's KUNIT_SUITES required) and its
 # skips (harness/skips.sh: the skip budget). The kernels after the first
 # are built in the background at the lowest CPU priority while the

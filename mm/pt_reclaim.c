@@ -168,6 +168,11 @@ struct pt_reclaim_walk {
 	struct mm_struct *mm;
 	unsigned long scanned;	/* PTE tables looked at */
 	unsigned long freed;	/* PTE tables freed */
+	/*
+	 * PTE tables the lockless scan found empty that held an entry under
+	 * the locks (madvise_pt_reclaim() counts them; a zap has no scan)
+	 */
+	unsigned long raced;
 	unsigned long pmd_freed; /* PMD tables freed */
 	/*
 	 * The flush of the tables unlinked and not flushed yet: the caller's
@@ -492,8 +497,12 @@ static void pt_reclaim_table(struct pt_reclaim_walk *walk, spinlock_t *pml,
 	 * the rest write entries under the PTE lock we now hold: what we
 	 * see now is what the table holds, and stays so until we unlock.
 	 */
-	if (!pte_table_empty_locked(pte) ||
-	    !arch_pte_table_reclaimable(mm, addr, pte))
+	if (!pte_table_empty_locked(pte)) {
+		/* An entry since the lockless scan found none: counted. */
+		walk->raced++;
+		goto unlock;
+	}
+	if (!arch_pte_table_reclaimable(mm, addr, pte))
 		goto unlock;
 	if (!walk->gathering) {
 		tlb_gather_mmu(walk->tlb, mm);
@@ -752,6 +761,7 @@ int madvise_pt_reclaim(struct mm_struct *mm, unsigned long start,
 
 	count_vm_events(PT_RECLAIM_SCANNED, walk.scanned);
 	count_vm_events(PT_RECLAIM_FREED, walk.freed);
+	count_vm_events(PT_RECLAIM_RACED, walk.raced);
 	count_vm_events(PT_RECLAIM_PMD_FREED, walk.pmd_freed);
 	if (err)
 		return err;

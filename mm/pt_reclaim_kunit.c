@@ -23,6 +23,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/mmu_notifier.h>
+#include <linux/pagemap.h>
 #include <linux/pgtable.h>
 #include <linux/sched/task.h>
 #include <linux/swap.h>
@@ -222,6 +223,74 @@ static void pt_reclaim_marker_keeps_table(struct kunit *test)
 	pt_test_expect_kept(test, &t, t.addr, PMD_SIZE);
 	pt_test_with_table(test, &t, pt_test_clear_entry, (void *)last);
 	pt_test_expect_freed(test, &t);
+}
+
+/*
+ * A page being migrated is mapped by a migration entry (try_to_migrate()
+ * puts it there, remove_migration_ptes() the new page back): not none,
+ * so its table stays. The entry here stands in for the present one at
+ * @t->addr, which is kept and goes back after. As in a migration, the
+ * folio is locked (whoever meets the entry, a fault or a zap, may rely on
+ * it: pfn_swap_entry_folio()) and held while the entry is there; a
+ * migration of it meanwhile (compaction) waits for the lock, or finds no
+ * present pte to move and leaves it.
+ */
+struct pt_test_migration {
+	pte_t present;		/* the entry replaced */
+	struct folio *folio;	/* locked and held while replaced */
+};
+
+static void pt_test_set_migration(struct pt_test *t, pte_t *pte, void *arg)
+{
+	struct pt_test_migration *m = arg;
+	pte_t old = ptep_get(pte);
+	struct folio *folio;
+
+	if (!pte_present(old))
+		return;
+	folio = pfn_folio(pte_pfn(old));
+	if (!folio_try_get(folio))
+		return;
+	if (!folio_trylock(folio)) {
+		folio_put(folio);
+		return;
+	}
+	m->folio = folio;
+	m->present = ptep_get_and_clear(t->mm, t->addr, pte);
+	set_pte_at(t->mm, t->addr, pte,
+		   swp_entry_to_pte(make_readable_migration_entry(pte_pfn(old))));
+}
+
+static void pt_test_restore(struct pt_test *t, pte_t *pte, void *arg)
+{
+	struct pt_test_migration *m = arg;
+
+	ptep_get_and_clear(t->mm, t->addr, pte);
+	set_pte_at(t->mm, t->addr, pte, m->present);
+}
+
+static void pt_reclaim_migration_entry_keeps_table(struct kunit *test)
+{
+	struct pt_test_migration m = { .folio = NULL };
+	struct pt_test t;
+	u8 val = 0;
+
+	if (!IS_ENABLED(CONFIG_MIGRATION))
+		kunit_skip(test, "CONFIG_MIGRATION is off");
+	pt_test_map(test, &t);
+	pt_test_write(test, t.addr, 42);
+	pt_test_with_table(test, &t, pt_test_set_migration, &m);
+	/* Nothing else runs in the mm: the page is there, and unlocked. */
+	KUNIT_ASSERT_NOT_NULL_MSG(test, m.folio,
+				  "no present, unlocked page at %lx", t.addr);
+	pt_test_expect_kept(test, &t, t.addr, PMD_SIZE);
+	/* Freed with the entry (the failure above): nothing maps the page. */
+	if (pt_test_has_table(&t))
+		pt_test_with_table(test, &t, pt_test_restore, &m);
+	folio_unlock(m.folio);
+	folio_put(m.folio);
+	KUNIT_EXPECT_EQ(test, get_user(val, (u8 __user *)t.addr), 0);
+	KUNIT_EXPECT_EQ(test, val, 42);
 }
 
 static void pt_reclaim_partial_span_untouched(struct kunit *test)
@@ -446,6 +515,7 @@ static struct kunit_case pt_reclaim_cases[] = {
 	KUNIT_CASE(pt_reclaim_empty_table_freed),
 	KUNIT_CASE(pt_reclaim_present_entry_keeps_table),
 	KUNIT_CASE(pt_reclaim_marker_keeps_table),
+	KUNIT_CASE(pt_reclaim_migration_entry_keeps_table),
 	KUNIT_CASE(pt_reclaim_partial_span_untouched),
 	KUNIT_CASE(pt_reclaim_remote_busy_keeps_pmd_table),
 #ifdef CONFIG_MMU_NOTIFIER
