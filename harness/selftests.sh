@@ -7,7 +7,8 @@
 # its guest test, harness/guest/ptreclaim-test.c, and the arch's
 # GUEST_PROGS (harness/guest/NAME.c: xen-reuse.c). The selftests build
 # writes local_config.{h,mk} into its source directory and does not redo
-# it per arch, so each arch builds in its own copy of tools/. Each
+# it per arch, so each arch builds in its own copy of tools/, where the
+# fixes of harness/selftests/fixes/*.patch are applied to base tests. Each
 # binary is removed before the build, so none is left from an earlier
 # one. A base selftest that fails to build is reported, not hidden: its
 # run in the guest then fails ("not found"); one of the feature's
@@ -31,6 +32,12 @@ cp -p "$SRC/mm/gup_test.h" "$copy/mm/"
 cp -p "$SRC/lib/test_hmm_uapi.h" "$copy/lib/"
 # The few kernel headers the tests include from outside tools/.
 rsync -a --delete "$SRC/include/vdso/" "$copy/include/vdso/"
+# Fixes of base selftests, in the copy only (each patch says why).
+for fix in "$HARNESS"/selftests/fixes/*.patch; do
+	[ -e "$fix" ] || continue
+	patch -s -p1 -d "$copy" --forward --fuzz=0 --no-backup-if-mismatch <"$fix" >>"$log" 2>&1 ||
+		die "$ARCH: $fix does not apply to $SRC's tools/; see $log"
+done
 
 # All of them, or only those the arch's SELFTESTS names.
 if [ -n "$SELFTESTS" ]; then
