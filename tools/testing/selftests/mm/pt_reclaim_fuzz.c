@@ -82,6 +82,10 @@ static int nr_areas;
  * of PROT_NONE for lengths past MAX_RW_COUNT.
  */
 static char *arena, *big;
+/* Spans of the arena main() unmaps, makes PROT_NONE, gives back (two) */
+#define HOLE_SPAN	3
+#define NONE_SPAN	9
+#define ZAPPED_SPAN	10
 static const unsigned long big_size = 8UL << 30;
 
 static uint64_t next_rand(void)
@@ -760,9 +764,10 @@ static unsigned long arena_bad(unsigned long *checked)
 	*checked = 0;
 	for (o = 0; o < NR_SPANS * span; o += span / 4) {
 		s = o / span;
-		if (s == 3 || s == 9)
+		if (s == HOLE_SPAN || s == NONE_SPAN)
 			continue;
-		want = (s == 10 || s == 11) ? 0 : arena_byte(o);
+		want = (s == ZAPPED_SPAN || s == ZAPPED_SPAN + 1) ? 0 :
+		       arena_byte(o);
 		(*checked)++;
 		if (arena[o] != want) {
 			bad++;
@@ -836,10 +841,10 @@ int main(int argc, char **argv)
 		arena[o] = arena_byte(o);
 	if (madvise(arena, span, MADV_PT_RECLAIM) && errno == EINVAL)
 		ksft_exit_fail_msg("MADV_PT_RECLAIM: EINVAL: kernel without the feature\n");
-	munmap(arena + 3 * span, span);
+	munmap(arena + HOLE_SPAN * span, span);
 	munmap(arena + 7 * span + 5 * page_size, page_size);
-	mprotect(arena + 9 * span, span, PROT_NONE);
-	madvise(arena + 10 * span, 2 * span, MADV_DONTNEED);
+	mprotect(arena + NONE_SPAN * span, span, PROT_NONE);
+	madvise(arena + ZAPPED_SPAN * span, 2 * span, MADV_DONTNEED);
 
 	bad = fuzz_madvise(calls, &nadv);
 	ksft_test_result(!bad,

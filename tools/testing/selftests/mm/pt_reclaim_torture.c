@@ -720,6 +720,11 @@ static void op_pageout(struct worker *w)
 	}
 	if (madvise(page_addr(first), n * page_size, MADV_PAGEOUT))
 		return fail(w, OP_PAGEOUT, "madvise MADV_PAGEOUT");
+	/*
+	 * One read of pagemap each: vm_util's pagemap_is_swapped() also asks
+	 * PAGEMAP_SCAN and exits on a difference, which a page swapped out by
+	 * the kernel's own reclaim between the two would cause.
+	 */
 	for (i = 0; i < n; i++)
 		if (w->shadow[first + i].gen &&
 		    (pagemap_get_entry(pagemap_fd, page_addr(first + i)) &
@@ -1632,11 +1637,25 @@ static void print_help(const char *me)
 	exit(KSFT_FAIL);
 }
 
+/* Does this kernel and setup offer operation @op? */
+static bool op_offered(int op)
+{
+	switch (op) {
+	case OP_COLLAPSE:	return have_thp;
+	case OP_UFFD_MOVE:	return have_move;
+	case OP_UFFD_WP:	return have_wp;
+	case OP_PAGEOUT:	return have_swap;
+	case OP_OFFLINE:	return have_offline;
+	case OP_AGE:		return have_lru_gen;
+	default:		return true;
+	}
+}
+
 /*
  * Declines are allowed (a collapse that finds nothing to collapse, a
  * move onto a busy slot), but an operation that declines every time
- * tests nothing: each one the setup offers (UFFDIO_MOVE, uffd-wp and THP
- * only where present) must have done its work at least once. Names them.
+ * tests nothing: each one the setup offers (op_offered()) must have done
+ * its work at least once. Names them.
  */
 static bool never_done(const unsigned long *total)
 {
@@ -1644,12 +1663,7 @@ static bool never_done(const unsigned long *total)
 	int op;
 
 	for (op = 0; op < NR_OPS; op++) {
-		if ((op == OP_COLLAPSE && !have_thp) ||
-		    (op == OP_UFFD_MOVE && !have_move) ||
-		    (op == OP_UFFD_WP && !have_wp) ||
-		    (op == OP_PAGEOUT && !have_swap) ||
-		    (op == OP_OFFLINE && !have_offline) ||
-		    (op == OP_AGE && !have_lru_gen) || total[op])
+		if (!op_offered(op) || total[op])
 			continue;
 		ksft_print_msg("%s: never done in this run\n", op_name[op]);
 		none = true;
