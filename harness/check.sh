@@ -20,13 +20,29 @@
 # harness's own tests
 # (harness/tests/*.sh). Goes on after a failure; prints the
 # skipped count and the time each step took (also in build/check-times),
-# then, last, "N passed, N failed" summed over everything. Exits 1 when
-# anything failed.
+# then what failed, a line each (a CI log's tail names it), then, last,
+# "N passed, N failed" summed over everything. Exits 1 when anything
+# failed.
 . "$(dirname "$0")/lib.sh"
 
 archs=${CHECK_ARCHES:-x86_64 s390x arm64 riscv64}
 pass=0 fail=0 skip=0
 t0=$(date +%s)
+
+# failed WHAT: note a failure, to be listed again before the summary
+# (WHAT: its lines; of more than 20, the first and the last 10).
+failures=
+failed() {
+	local n
+	n=$(printf '%s\n' "$1" | wc -l)
+	if [ "$n" -le 20 ]; then
+		failures+=$(printf '%s\n' "$1" | sed 's/^/  /')$'\n'
+		return
+	fi
+	failures+=$(printf '%s\n' "$1" | head -n 10 | sed 's/^/  /')$'\n'
+	failures+="  ... $((n - 20)) lines more (above) ..."$'\n'
+	failures+=$(printf '%s\n' "$1" | tail -n 10 | sed 's/^/  /')$'\n'
+}
 
 elapsed() {
 	echo "$(( $(date +%s) - $1 )) s"
@@ -110,6 +126,7 @@ for arch in $archs; do
 	fi
 	if [ -z "$built" ]; then
 		echo "FAILED: $arch: build (see above)"
+		failed "$arch: build"
 		fail=$((fail + 1))
 		timed "$arch: build (failed)" "$s"
 		continue
@@ -141,12 +158,20 @@ for arch in $archs; do
 	pass=$((pass + ${p:-0}))
 	fail=$((fail + ${f:-1}))
 	skip=$((skip + ${k:-0}))
+	# verdict.sh's lines other than its count are the reasons of failures.
+	if [ "${f:-1}" != 0 ]; then
+		reasons=$(printf '%s\n' "$out" | grep -v -e '^verdict ' -e ' passed, [0-9]* failed, ' || true)
+		failed "${reasons:-$arch: verdict.sh gave no count}"
+	fi
 	# The skip budget (harness/skips.sh): the feature's skips only where
 	# harness/selftests/feature-skips.txt allows them, the base mm
 	# selftests no worse than on the unpatched kernel. One verdict.
-	if "$HARNESS/skips.sh" "$arch" "$dir/console.log"; then
+	if out=$("$HARNESS/skips.sh" "$arch" "$dir/console.log" 2>&1); then
+		printf '%s\n' "$out"
 		pass=$((pass + 1))
 	else
+		printf '%s\n' "$out"
+		failed "$(printf '%s\n' "$out" | grep -v ': ok: ')"
 		fail=$((fail + 1))
 	fi
 done
@@ -168,8 +193,13 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 		printf '%s\n' "$out"
 		pass=$((pass + $(count_lines "^$name: ok:" "$out")))
 		fail=$((fail + $(count_lines "^$name: FAIL:" "$out")))
-		printf '%s\n' "$out" | grep -q "^$name: [0-9]* problems\$" ||
-			{ echo "FAILED: ${script#"$TOP"/} did not finish"; fail=$((fail + 1)); }
+		[ "$(count_lines "^$name: FAIL:" "$out")" = 0 ] ||
+			failed "$(printf '%s\n' "$out" | grep "^$name: FAIL:")"
+		printf '%s\n' "$out" | grep -q "^$name: [0-9]* problems\$" || {
+			echo "FAILED: ${script#"$TOP"/} did not finish"
+			failed "${script#"$TOP"/} did not finish"
+			fail=$((fail + 1))
+		}
 	}
 
 	# The upstream checks (checkpatch, kernel-doc, htmldocs, sparse per arch
@@ -217,6 +247,7 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 			pass=$((pass + 1))
 		else
 			echo "FAILED: $name ($(elapsed "$s"))"
+			failed "$name"
 			fail=$((fail + 1))
 		fi
 	done
@@ -228,5 +259,9 @@ printf '%s' "$times" > "$BUILD/check-times"
 echo "time per step (build/check-times):"
 printf '%s' "$times"
 echo "all done in $(elapsed "$t0"); $skip skipped (reasons: the '# SKIP' lines in build/*/check/console.log)"
+if [ -n "$failures" ]; then
+	echo "what failed (details above):"
+	printf '%s' "$failures"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

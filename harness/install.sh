@@ -22,7 +22,7 @@ PACKAGES="$PACKAGE
 	gcc-m68k-linux-gnu gcc-sparc64-linux-gnu
 	libnuma-dev libcap-dev
 	libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libmimalloc2.0
-	sparse python3-sphinx python3-sphinx-rtd-theme
+	sparse python3-sphinx python3-sphinx-rtd-theme python3-ply
 	gnuplot-nox
 	manpages-dev man-db groff-base mandoc
 	socat"

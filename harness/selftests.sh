@@ -20,6 +20,7 @@
 load_arch "$1"
 [ -f "$KBUILD/$KERNEL_IMAGE" ] || die "$ARCH kernel not built; run 'make build ARCH=$ARCH'"
 need_cmd rsync rsync
+need_cmd patch patch
 
 out=$BUILD/$ARCH/selftests
 copy=$BUILD/$ARCH/selftests-src

@@ -58,8 +58,11 @@ read -r final _ < "$state"
 # a .checkpatch-camelcase cache file in a git work tree's top).
 for m in "${mails[@]}"; do
 	name=$(basename "$m")
+	# Its SPDX check (scripts/spdxcheck.py) needs python3-ply; without
+	# it the script dies with a traceback and checkpatch still passes.
 	if (cd "$out" && "$wt/scripts/checkpatch.pl" --strict -q --root="$wt" \
-		"$name") > "$m.checkpatch" 2>&1; then
+		"$name") > "$m.checkpatch" 2>&1 &&
+		! grep -q '^Traceback' "$m.checkpatch"; then
 		ok "checkpatch --strict $name"
 	else
 		cat "$m.checkpatch"

@@ -1034,6 +1034,166 @@ out:
 	close(uffd);
 }
 
+#define UFFD_RACE_SECONDS 3
+
+/* A reclaimer thread: MADV_PT_RECLAIM over its range until told to stop. */
+struct uffd_race {
+	char *p;
+	unsigned long len;
+	bool stop;
+	long calls;
+};
+
+static void *uffd_race_reclaimer(void *arg)
+{
+	struct uffd_race *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		reclaim(r->p, r->len);
+		r->calls++;
+	}
+	return NULL;
+}
+
+/* The index of the first of @n pages from @p without PM_UFFD_WP, or @n. */
+static unsigned long first_unprotected(int pagemap, char *p, unsigned long n)
+{
+	static uint64_t ent[4096];
+	unsigned long i;
+
+	if (n > 4096 ||
+	    pread(pagemap, ent, n * 8, (uintptr_t)p / page_size * 8) != n * 8)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(ent[i] & PM_UFFD_WP))
+			break;
+	return i;
+}
+
+/*
+ * The userfaultfd ioctls that allocate a table, then use it, under the
+ * mmap lock in read mode as MADV_PT_RECLAIM takes it: the table is empty
+ * until they fill it, and a reclaimer may free it in between. With a
+ * reclaimer on another thread, over and over: UFFDIO_COPY and
+ * UFFDIO_ZEROPAGE into a page of a MISSING-registered range whose table
+ * was freed must work (no EEXIST for a page that is not there, no
+ * EAGAIN); UFFDIO_WRITEPROTECT of an unpopulated range must leave a
+ * marker on every page (a table freed before its markers went in would
+ * leave a run of pages whose writes are not reported), where the arch
+ * has uffd-wp.
+ */
+TEST(uffd_ioctls_race_reclaim)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_WP_UNPOPULATED };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffd_race fill = { 0 }, prot = { 0 };
+	long copies = 0, zeros = 0, wps = 0, failed = 0, unprotected = 0;
+	char *src, *a, *w;
+	pthread_t th[2];
+	unsigned long n = 2 * span / page_size, i, bad;
+	time_t end;
+	int uffd, pagemap;
+	bool wp_ok;
+
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
+	/* With uffd-wp where the arch has it (UFFDIO_API says EINVAL). */
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	wp_ok = uffd >= 0 && !ioctl(uffd, UFFDIO_API, &api);
+	if (!wp_ok) {
+		if (uffd >= 0)
+			close(uffd);
+		TH_LOG("no uffd-wp here: UFFDIO_COPY and UFFDIO_ZEROPAGE only");
+		uffd = uffd_open(_metadata, 0);
+		if (uffd < 0)
+			return;
+	}
+	src = malloc(page_size);
+	a = map_anon(2);
+	w = map_anon(2);
+	pagemap = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_NE(src, NULL);
+	ASSERT_NE(a, NULL);
+	ASSERT_NE(w, NULL);
+	ASSERT_GE(pagemap, 0);
+	ASSERT_LE(n, 4096);
+	reg.range.start = (uintptr_t)a;
+	reg.range.len = 2 * span;
+	ASSERT_EQ(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
+	if (wp_ok)
+		ASSERT_TRUE(uffd_wp_protect(_metadata, uffd, w, 2 * span));
+	fill = (struct uffd_race){ .p = a, .len = 2 * span };
+	prot = (struct uffd_race){ .p = w, .len = 2 * span };
+	ASSERT_EQ(pthread_create(&th[0], NULL, uffd_race_reclaimer, &fill), 0);
+	ASSERT_EQ(pthread_create(&th[1], NULL, uffd_race_reclaimer, &prot), 0);
+
+	end = time(NULL) + UFFD_RACE_SECONDS;
+	for (i = 0; time(NULL) < end; i++) {
+		char *dst = a + (i * 97 % n) * page_size;
+		struct uffdio_copy c = {
+			.dst = (uintptr_t)dst, .src = (uintptr_t)src,
+			.len = page_size,
+		};
+		struct uffdio_zeropage z = {
+			.range = { (uintptr_t)dst, page_size },
+		};
+		struct uffdio_writeprotect wp = {
+			.range = { (uintptr_t)w, 2 * span },
+		};
+
+		/* Copy in, check, zap: the table is empty again. */
+		memset(src, (char)(i | 1), page_size);
+		if (ioctl(uffd, UFFDIO_COPY, &c) || c.copy != page_size) {
+			if (!failed++)
+				TH_LOG("UFFDIO_COPY at %p: %s (copy %lld)", dst,
+				       strerror(errno), (long long)c.copy);
+		} else {
+			EXPECT_EQ(dst[page_size - 1], (char)(i | 1));
+			copies++;
+		}
+		ASSERT_EQ(madvise(dst, page_size, MADV_DONTNEED), 0);
+		if (ioctl(uffd, UFFDIO_ZEROPAGE, &z) || z.zeropage != page_size) {
+			if (!failed++)
+				TH_LOG("UFFDIO_ZEROPAGE at %p: %s (zeropage %lld)",
+				       dst, strerror(errno),
+				       (long long)z.zeropage);
+		} else {
+			EXPECT_EQ(dst[0], 0);
+			zeros++;
+		}
+		ASSERT_EQ(madvise(dst, page_size, MADV_DONTNEED), 0);
+
+		/* Unprotect (markers gone, tables empty), protect again. */
+		if (!wp_ok)
+			continue;
+		ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
+		wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+		ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
+		bad = first_unprotected(pagemap, w, n);
+		if (bad < n && !unprotected++)
+			TH_LOG("UFFDIO_WRITEPROTECT: %p left without a marker",
+			       w + bad * page_size);
+		wps++;
+	}
+	__atomic_store_n(&fill.stop, true, __ATOMIC_RELAXED);
+	__atomic_store_n(&prot.stop, true, __ATOMIC_RELAXED);
+	pthread_join(th[0], NULL);
+	pthread_join(th[1], NULL);
+	TH_LOG("%ld copies, %ld zero pages, %ld protections; %ld + %ld reclaim calls",
+	       copies, zeros, wps, fill.calls, prot.calls);
+	EXPECT_EQ(failed, 0);
+	EXPECT_EQ(unprotected, 0);
+	EXPECT_GT(copies, 0);
+	EXPECT_GT(zeros, 0);
+	EXPECT_EQ(wps > 0, wp_ok);
+	close(pagemap);
+	munmap(a, 2 * span);
+	munmap(w, 2 * span);
+	free(src);
+	close(uffd);
+}
+
 /* A PMD-mapped THP has no PTE table: nothing to do, data intact. */
 TEST(thp_untouched)
 {
