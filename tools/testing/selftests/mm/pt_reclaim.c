@@ -1089,6 +1089,7 @@ TEST(uffd_ioctls_race_reclaim)
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	struct uffd_race fill = { 0 }, prot = { 0 };
 	long copies = 0, zeros = 0, wps = 0, failed = 0, unprotected = 0;
+	long freed0, freed;
 	char *src, *a, *w;
 	pthread_t th[2];
 	unsigned long n = 2 * span / page_size, i, bad;
@@ -1125,6 +1126,7 @@ TEST(uffd_ioctls_race_reclaim)
 		ASSERT_TRUE(uffd_wp_protect(_metadata, uffd, w, 2 * span));
 	fill = (struct uffd_race){ .p = a, .len = 2 * span };
 	prot = (struct uffd_race){ .p = w, .len = 2 * span };
+	freed0 = vmstat_read("pt_reclaim_freed");
 	ASSERT_EQ(pthread_create(&th[0], NULL, uffd_race_reclaimer, &fill), 0);
 	ASSERT_EQ(pthread_create(&th[1], NULL, uffd_race_reclaimer, &prot), 0);
 
@@ -1180,8 +1182,11 @@ TEST(uffd_ioctls_race_reclaim)
 	__atomic_store_n(&prot.stop, true, __ATOMIC_RELAXED);
 	pthread_join(th[0], NULL);
 	pthread_join(th[1], NULL);
-	TH_LOG("%ld copies, %ld zero pages, %ld protections; %ld + %ld reclaim calls",
-	       copies, zeros, wps, fill.calls, prot.calls);
+	freed = vmstat_read("pt_reclaim_freed") - freed0;
+	TH_LOG("%ld copies, %ld zero pages, %ld protections; %ld + %ld reclaim calls, %ld tables freed",
+	       copies, zeros, wps, fill.calls, prot.calls, freed);
+	/* The ioctls raced a reclaim that freed their tables. */
+	EXPECT_GT(freed, 0);
 	EXPECT_EQ(failed, 0);
 	EXPECT_EQ(unprotected, 0);
 	EXPECT_GT(copies, 0);
@@ -1354,6 +1359,7 @@ TEST(process_madvise_child)
 /* After reclaim, fork and copy-on-write work on the new tables. */
 TEST(fork_and_cow_after_reclaim)
 {
+	long freed0;
 	int status;
 	char *p;
 	pid_t pid;
@@ -1364,7 +1370,10 @@ TEST(fork_and_cow_after_reclaim)
 	ASSERT_NE(p, NULL);
 	touch(p, NR_TABLES, 0);
 	ASSERT_EQ(madvise(p, NR_TABLES * span, MADV_DONTNEED), 0);
+	freed0 = vmstat_read("pt_reclaim_freed");
 	ASSERT_EQ(reclaim(p, NR_TABLES * span), 0);
+	/* The tables were freed: fork and COW run on new ones. */
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, NR_TABLES);
 	touch(p, NR_TABLES, 1);
 	pid = fork();
 	ASSERT_GE(pid, 0);
