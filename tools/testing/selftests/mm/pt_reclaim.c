@@ -1183,7 +1183,7 @@ TEST(uffd_ioctls_race_reclaim)
 	pthread_join(th[0], NULL);
 	pthread_join(th[1], NULL);
 	freed = vmstat_read("pt_reclaim_freed") - freed0;
-	TH_LOG("%ld copies, %ld zero pages, %ld protections; %ld + %ld reclaim calls, %ld tables freed",
+	TH_LOG("%ld copies, %ld zero pages, %ld protections; %ld + %ld calls freed %ld tables",
 	       copies, zeros, wps, fill.calls, prot.calls, freed);
 	/* The ioctls raced a reclaim that freed their tables. */
 	EXPECT_GT(freed, 0);
