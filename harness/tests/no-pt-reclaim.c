@@ -31,7 +31,8 @@
 
 int main(int argc, char **argv)
 {
-	int answer = EINVAL, first = 1;
+	int succeed = argc > 1 && !strcmp(argv[1], "--succeed");
+	int answer = succeed ? 0 : EINVAL, first = 1 + succeed;
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
@@ -43,21 +44,15 @@ int main(int argc, char **argv)
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_madvise, 0, 3),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(3)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MADV_PT_RECLAIM_, 0, 1),
-		/* [10]: the answer, set below */
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | answer),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
 
-	if (argc > 1 && !strcmp(argv[1], "--succeed")) {
-		answer = 0;
-		first = 2;
-	}
 	if (argc <= first) {
 		fprintf(stderr, "usage: no-pt-reclaim [--succeed] COMMAND [ARG...]\n");
 		return 2;
 	}
-	f[10].k = SECCOMP_RET_ERRNO | answer;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
 		fprintf(stderr, "no-pt-reclaim: seccomp: %s\n", strerror(errno));
