@@ -4,6 +4,7 @@
 #   make demo  [ARCH=x86_64|s390x|arm64|riscv64]  the feature in a booted kernel
 #   make check                              every test, every arch
 #   make matrix [MATRIX="m68k .."]          configs beyond make check (other arches, debug, no split locks, Xen PV)
+#   make baseline ARCH=..                   the unpatched kernel's base mm selftest results (skip budget)
 #   make run   ARCH=.. PROG=path [ARGS=..]  boot and run a static binary
 #                [FILES="DEST=SRC ..."] [RUN_TIMEOUT=secs]
 #   make build [ARCH=..]                    build a test kernel
@@ -19,7 +20,7 @@
 ARCH ?= x86_64
 H := harness
 
-.PHONY: all demo check matrix run bench e2e alloc build install base tree export selftests lint series series-check clean
+.PHONY: all demo check matrix baseline run bench e2e alloc build install base tree export selftests lint series series-check clean
 all:
 	@sed -n '/^#   make/s/^#   //p' Makefile
 
@@ -75,6 +76,11 @@ series-check: base
 
 check: base
 	@$(H)/check.sh
+
+# The unpatched kernel's results of ARCH's base mm selftests, the
+# skip budget's reference (harness/selftests/baseline/ARCH.txt).
+baseline: base
+	@$(H)/baseline.sh $(ARCH)
 
 # The kernels make check leaves out to stay within 45 cold minutes; the
 # table in results/matrix/results.md. install.sh --matrix: the Xen hypervisor

@@ -1,10 +1,12 @@
 #!/bin/bash
 # usage: harness/check.sh
 #
-# Run every test: for each arch (CHECK_ARCHES, default "x86_64 s390x
-# arm64 riscv64") build the kernel and the mm selftests, boot, run the
-# lists harness/selftests/*.tests (those the arch's TEST_LISTS names:
-# x86_64 runs the base kernel's mm selftests and the feature's, arm64
+# Run every test: for each arch (CHECK_ARCHES, default "x86_64
+# x86_64-numa s390x arm64 riscv64") build the kernel and the mm
+# selftests, boot, run the lists harness/selftests/*.tests (those the
+# arch's TEST_LISTS names: x86_64 runs the base kernel's mm selftests and
+# the feature's, x86_64-numa (the x86_64 kernel on two NUMA nodes) the
+# base ones that need two nodes, arm64
 # the feature's and the base ones of the code the series patches
 # (mm-patched.tests), the others the feature's; the debug kernels,
 # s390x's mm selftests, arm64 on a second CPU model and the slowest base
@@ -25,7 +27,7 @@
 # failed.
 . "$(dirname "$0")/lib.sh"
 
-archs=${CHECK_ARCHES:-x86_64 s390x arm64 riscv64}
+archs=${CHECK_ARCHES:-x86_64 x86_64-numa s390x arm64 riscv64}
 pass=0 fail=0 skip=0
 t0=$(date +%s)
 
@@ -185,15 +187,16 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 	# and "NAME: FAIL: ..." per check and "NAME: N problems" last; one
 	# verdict per check, and a failure when it did not finish.
 	checks() {
-		local name=$1 script=$2 out s
+		local name=$1 script=$2 out s nfail
 		shift 2
 		s=$(date +%s)
 		out=$("$script" "$@" 2>&1) || true
 		timed "$name" "$s"
 		printf '%s\n' "$out"
 		pass=$((pass + $(count_lines "^$name: ok:" "$out")))
-		fail=$((fail + $(count_lines "^$name: FAIL:" "$out")))
-		[ "$(count_lines "^$name: FAIL:" "$out")" = 0 ] ||
+		nfail=$(count_lines "^$name: FAIL:" "$out")
+		fail=$((fail + nfail))
+		[ "$nfail" = 0 ] ||
 			failed "$(printf '%s\n' "$out" | grep "^$name: FAIL:")"
 		printf '%s\n' "$out" | grep -q "^$name: [0-9]* problems\$" || {
 			echo "FAILED: ${script#"$TOP"/} did not finish"
