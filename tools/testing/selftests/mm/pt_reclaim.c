@@ -158,6 +158,19 @@ static int check(char *p, int n, int round, bool want_zero)
 	return -1;
 }
 
+/*
+ * The control of a case that checks what stays: the table under the span
+ * at @t, given one page and then emptied with MADV_DONTNEED (which frees
+ * no table while vm.pt_reclaim_dontneed is 0, as outside its own cases).
+ * The case's reclaim call must free exactly this table, so a kernel that
+ * frees nothing, or a check that no longer reaches the call, fails it.
+ */
+static void control_table(struct __test_metadata *_metadata, char *t)
+{
+	t[page_size] = 1;
+	ASSERT_EQ(madvise(t, span, MADV_DONTNEED), 0);
+}
+
 enum backing { ANON, SHMEM, FILE_SHARED, FILE_PRIVATE };
 
 /*
@@ -277,18 +290,24 @@ TEST_F(pt, empty_tables_freed)
 	EXPECT_EQ(vmpte_kb(), pte0);
 }
 
-/* Tables that map pages stay, and so does the data. */
+/*
+ * Tables that map pages stay, and so does the data; the last table,
+ * emptied, is the control that goes in the same call.
+ */
 TEST_F(pt, used_tables_kept)
 {
 	long pte0, freed0;
 
-	touch(self->p, NR_TABLES, 0);
+	touch(self->p, NR_TABLES - 1, 0);
+	control_table(_metadata, self->p + (NR_TABLES - 1) * span);
 	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
 	ASSERT_EQ(reclaim(self->p, NR_TABLES * span), 0);
-	EXPECT_EQ(vmpte_kb(), pte0);
-	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
-	EXPECT_EQ(check(self->p, NR_TABLES, 0, false), -1);
+	EXPECT_EQ(pte0 - vmpte_kb(), table_kb());
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 1)
+		TH_LOG("%d used tables and the empty control: 1 to free",
+		       NR_TABLES - 1);
+	EXPECT_EQ(check(self->p, NR_TABLES - 1, 0, false), -1);
 }
 
 /* A table only partly inside the range stays, at either end. */
@@ -767,18 +786,19 @@ TEST(one_entry_anywhere_keeps_its_table)
 	if (!pt_reclaim_present(_metadata))
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	for (i = 0; i < ARRAY_SIZE(at); i++) {
-		p = map_anon(1);
+		p = map_anon(2);
 		ASSERT_NE(p, NULL);
 		p[at[i] * page_size] = 1;
+		control_table(_metadata, p + span);
 		pte0 = vmpte_kb();
 		freed0 = vmstat_read("pt_reclaim_freed");
-		ASSERT_EQ(reclaim(p, span), 0);
-		EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0)
-			TH_LOG("the table of a page at entry %lu was freed",
+		ASSERT_EQ(reclaim(p, 2 * span), 0);
+		EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 1)
+			TH_LOG("a page at entry %lu and the empty control: 1 to free",
 			       at[i]);
-		EXPECT_EQ(vmpte_kb(), pte0);
+		EXPECT_EQ(pte0 - vmpte_kb(), table_kb());
 		EXPECT_EQ(p[at[i] * page_size], 1);
-		munmap(p, span);
+		munmap(p, 2 * span);
 	}
 }
 
@@ -889,7 +909,7 @@ TEST(swap_entries_keep_table)
 
 	if (!pt_reclaim_present(_metadata))
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
-	p = map_anon(1);
+	p = map_anon(2);
 	ASSERT_NE(p, NULL);
 	for (i = 0; i < 16; i++)
 		p[i * page_size] = i + 1;
@@ -901,13 +921,15 @@ TEST(swap_entries_keep_table)
 	if (!(ent & (1ULL << 62)))
 		SKIP(goto out, "the page was not swapped out (no swap?)");
 
+	control_table(_metadata, p + span);
 	freed0 = vmstat_read("pt_reclaim_freed");
-	ASSERT_EQ(reclaim(p, span), 0);
-	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
+	ASSERT_EQ(reclaim(p, 2 * span), 0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 1)
+		TH_LOG("a table of swap entries and the empty control: 1 to free");
 	for (i = 0; i < 16; i++)
 		EXPECT_EQ(p[i * page_size], i + 1);
 out:
-	munmap(p, span);
+	munmap(p, 2 * span);
 }
 
 /*
@@ -1199,7 +1221,10 @@ TEST(uffd_ioctls_race_reclaim)
 	close(uffd);
 }
 
-/* A PMD-mapped THP has no PTE table: nothing to do, data intact. */
+/*
+ * A PMD-mapped THP has no PTE table: nothing to do, data intact. The
+ * next span, small pages only, holds the empty control table.
+ */
 TEST(thp_untouched)
 {
 	long freed0, pte0;
@@ -1209,43 +1234,61 @@ TEST(thp_untouched)
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK))
 		SKIP(return, "no THP on this machine");
-	p = map_tables(1, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	p = map_tables(2, MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	ASSERT_NE(p, NULL);
 	ASSERT_EQ(madvise(p, span, MADV_HUGEPAGE), 0);
+	ASSERT_EQ(madvise(p + span, span, MADV_NOHUGEPAGE), 0);
 	memset(p, 7, span);
 	if (status_kb(getpid(), "AnonHugePages") <= 0)
 		SKIP(goto out, "the range did not get a huge page");
+	control_table(_metadata, p + span);
 	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
-	ASSERT_EQ(reclaim(p, span), 0);
-	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
-	EXPECT_EQ(vmpte_kb(), pte0);
+	ASSERT_EQ(reclaim(p, 2 * span), 0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 1)
+		TH_LOG("a huge page and the empty control: 1 table to free");
+	EXPECT_EQ(pte0 - vmpte_kb(), table_kb());
+	EXPECT_GT(status_kb(getpid(), "AnonHugePages"), 0);
 	EXPECT_EQ(p[0], 7);
 	EXPECT_EQ(p[span - 1], 7);
 out:
-	munmap(p, span);
+	munmap(p, 2 * span);
 }
 
-/* hugetlb is skipped: reclaim succeeds, the data stays. */
+/*
+ * hugetlb is skipped: reclaim succeeds, the data stays. The range goes on
+ * into an anonymous VMA whose empty table is the control.
+ */
 TEST(hugetlb_untouched)
 {
 	size_t len = 2UL << 20;
 	long freed0;
-	char *p;
+	char *a, *p;
 
 	if (!pt_reclaim_present(_metadata))
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-	if (p == MAP_FAILED)
+	if (len % span)
+		SKIP(return, "a table spans more than a 2 MiB huge page here");
+	a = mmap_aligned(len + span, len);
+	ASSERT_NE(a, MAP_FAILED);
+	p = mmap(a, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED, -1, 0);
+	if (p == MAP_FAILED) {
+		munmap(a, len + span);
 		SKIP(return, "no 2 MiB hugetlb pages here");
+	}
+	ASSERT_EQ(mmap(a + len, span, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), a + len);
+	madvise(a + len, span, MADV_NOHUGEPAGE);
 	memset(p, 9, len);
+	control_table(_metadata, a + len);
 	freed0 = vmstat_read("pt_reclaim_freed");
-	EXPECT_EQ(reclaim(p, len), 0);
-	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
+	EXPECT_EQ(reclaim(a, len + span), 0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 1)
+		TH_LOG("a hugetlb page and the empty control: 1 table to free");
 	EXPECT_EQ(p[0], 9);
 	EXPECT_EQ(p[len - 1], 9);
-	munmap(p, len);
+	munmap(a, len + span);
 }
 
 /* mlock()ed memory is mapped: its tables and pages stay locked. */
@@ -1256,17 +1299,19 @@ TEST(mlocked_kept)
 
 	if (!pt_reclaim_present(_metadata))
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
-	p = map_anon(2);
+	p = map_anon(3);
 	ASSERT_NE(p, NULL);
 	ASSERT_EQ(mlock(p, 2 * span), 0);
 	touch(p, 2, 0);
+	control_table(_metadata, p + 2 * span);
 	lck0 = status_kb(getpid(), "VmLck");
 	freed0 = vmstat_read("pt_reclaim_freed");
-	ASSERT_EQ(reclaim(p, 2 * span), 0);
-	EXPECT_EQ(vmstat_read("pt_reclaim_freed"), freed0);
+	ASSERT_EQ(reclaim(p, 3 * span), 0);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 1)
+		TH_LOG("2 mlocked tables and the empty control (unlocked): 1 to free");
 	EXPECT_EQ(status_kb(getpid(), "VmLck"), lck0);
 	EXPECT_EQ(check(p, 2, 0, false), -1);
-	munmap(p, 2 * span);
+	munmap(p, 3 * span);
 }
 
 /*
