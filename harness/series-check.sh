@@ -99,13 +99,15 @@ git -C "$SRC" worktree remove --force "$am" 2>/dev/null || true
 # (sources, headers, CONFIG_ options), the objects of the kernel .c files
 # the series touches or adds; every other object counts as up to date
 # (its mtime is set after the checkout), then vmlinux.o links and modpost
-# runs on it (section mismatches). Not vmlinux, whose kallsyms links prove
-# nothing more per patch; instead the symbols vmlinux.o leaves undefined
-# are compared with those the full build's vmlinux.o leaves (the linker
-# script's: _etext, __start_*, ...): one more is a symbol used before the
-# patch that defines it, which the vmlinux link would have refused (and
-# which make modpost lets pass: seen with madvise_pt_reclaim() renamed in
-# mm/pt_reclaim.c, status 0, the check named the symbol). So each patch
+# runs on it (section mismatches). Not vmlinux: its kallsyms links,
+# linker-script ASSERTs, relocs and sorttable are the full build's, for
+# the last state, and per patch add little; instead the symbols vmlinux.o
+# leaves undefined are compared with those the full build's vmlinux.o
+# leaves (the linker script's: _etext, __start_*, ...): one more is a
+# symbol used before the patch that defines it, which the vmlinux link
+# would have refused (and which make modpost lets pass: seen with
+# madvise_pt_reclaim() renamed in mm/pt_reclaim.c, status 0, the check
+# named the symbol). So each patch
 # proves: every kernel .c file of the series that its change reaches
 # compiles at that patch with -Werror where kbuild has it, every header
 # it changes compiles in those files, and the kernel links. Not proven
