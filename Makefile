@@ -4,6 +4,8 @@
 #   make demo  [ARCH=x86_64|s390x|arm64|riscv64]  the feature in a booted kernel
 #   make check                              every test, every arch
 #   make matrix [MATRIX="m68k .."]          configs beyond make check (other arches, debug, no split locks, Xen PV)
+#   make mutate [VARIANTS="pmd-recheck .."]  known-bad variants the tests must catch (~4 min each)
+#   make soak [SOAK_ARCHES=".."] [SOAK_SECONDS=600]  the torture test for 10 min per arch (~50 min)
 #   make baseline ARCH=..                   the unpatched kernel's base mm selftest results (skip budget)
 #   make run   ARCH=.. PROG=path [ARGS=..]  boot and run a static binary
 #                [FILES="DEST=SRC ..."] [RUN_TIMEOUT=secs]
@@ -20,7 +22,7 @@
 ARCH ?= x86_64
 H := harness
 
-.PHONY: all demo check matrix baseline run bench e2e alloc build install base tree export selftests lint series series-check clean
+.PHONY: all demo check matrix mutate soak baseline run bench e2e alloc build install base tree export selftests lint series series-check clean
 all:
 	@sed -n '/^#   make/s/^#   //p' Makefile
 
@@ -88,6 +90,20 @@ baseline: base
 matrix: base
 	@$(H)/install.sh --matrix
 	@$(H)/matrix.sh $(MATRIX)
+
+# The mutation suite: each harness/mutate/*.patch (a known-bad variant of
+# the feature) built into a scratch copy of the tree and booted with the
+# feature's tests, which must catch it; the table in
+# results/mutate/results.md. VARIANTS=name.. runs some.
+mutate: base
+	@$(H)/mutate.sh $(VARIANTS)
+
+# The soak run: the torture test for SOAK_SECONDS per arch (default 600 s
+# on x86_64, x86_64-debug, s390x and arm64); the table in
+# results/soak/results.md.
+SOAK_SECONDS ?= 600
+soak: base
+	@SOAK_SECONDS=$(SOAK_SECONDS) $(H)/soak.sh $(SOAK_ARCHES)
 
 clean:
 	rm -rf build

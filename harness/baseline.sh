@@ -33,14 +33,8 @@ load_arch "$conf"
 "$HARNESS/selftests.sh" "$conf" || die "the $conf selftests do not build"
 dir=$BUILD/$conf/baseline
 mkdir -p "$dir"
-{
-	echo "ktap"
-	echo "swap 512"
-	for l in $lists; do
-		awk -v a="[$of] " '/^\[/ { if (index($0, a) == 1) print substr($0, length(a) + 1); next } 1' \
-			"$HARNESS/selftests/$l.tests"
-	done
-} > "$dir/init.tests"
+# shellcheck disable=SC2086 # lists: a list a word
+init_tests "$of" $lists > "$dir/init.tests"
 "$HARNESS/initramfs.sh" "$conf" "$dir/initramfs.cpio.gz" "$dir/init.tests" \
 	"/t=$BUILD/$conf/selftests"
 info "$conf: the unpatched kernel ($kernel) running$lists (console: $dir/console.log)"

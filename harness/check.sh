@@ -63,12 +63,6 @@ count_lines() {
 	printf '%s\n' "$2" | grep -c -- "$1" || true
 }
 
-# tests LIST ARCH: the lines of LIST for ARCH ("[arch] " prefixes; a
-# conf that boots another's kernel takes that one's lines).
-tests_for() {
-	awk -v a="[$2] " '/^\[/ { if (index($0, a) == 1) print substr($0, length(a) + 1); next } 1' "$1"
-}
-
 # prebuild ARCH..: build the kernel and the selftests of each ARCH, one
 # after the other, at nice 19, each into $pre/ARCH.log, then write
 # $pre/ARCH.status ("ok" or "failed"). A TCG guest keeps a host core busy
@@ -139,13 +133,8 @@ for arch in $archs; do
 	else
 		timed "$arch: wait for its build" "$s"
 	fi
-	{
-		echo "ktap"
-		echo "swap 512"
-		for list in $TEST_LISTS; do
-			tests_for "$HARNESS/selftests/$list.tests" "${KERNEL_OF:-$arch}"
-		done
-	} > "$dir/init.tests"
+	# shellcheck disable=SC2086 # TEST_LISTS: a list a word
+	init_tests "${KERNEL_OF:-$arch}" $TEST_LISTS > "$dir/init.tests"
 	"$HARNESS/initramfs.sh" "$arch" "$dir/initramfs.cpio.gz" "$dir/init.tests" \
 		"/t=$BUILD/$arch/selftests"
 	s=$(date +%s)

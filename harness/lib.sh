@@ -147,6 +147,23 @@ load_arch() {
 	esac
 }
 
+# init_tests ARCH LIST..: the guest's init.tests (harness/guest) for the
+# lists harness/selftests/LIST.tests on ARCH: KTAP output, 512 MiB of
+# swap, then each list's lines, those prefixed "[ARCH] " for ARCH only
+# (a conf that boots another's kernel passes that one's name).
+init_tests() {
+	local arch=$1 list
+	shift
+	echo "ktap"
+	echo "swap 512"
+	for list in "$@"; do
+		[ -f "$HARNESS/selftests/$list.tests" ] ||
+			die "harness/selftests/$list.tests not found"
+		awk -v a="[$arch] " '/^\[/ { if (index($0, a) == 1) print substr($0, length(a) + 1); next } 1' \
+			"$HARNESS/selftests/$list.tests"
+	done
+}
+
 # kmake ARGS: make in the kernel tree for $ARCH (after load_arch), into
 # $KBUILD, through ccache. Paths below the repository are hashed relative
 # to it, so a clone elsewhere (a CI checkout) hits the same cache entries.

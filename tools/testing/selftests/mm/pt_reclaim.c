@@ -870,6 +870,36 @@ TEST(vmas_and_holes)
 	munmap(p, 4 * span - 2 * page_size);
 }
 
+/*
+ * A hole between two VMAs keeps the table whose span holds it, all none
+ * as it is, and the call says ENOMEM; the tables on either side go. (A
+ * hole may be a munmap() under way: its VMAs are out of the tree while
+ * free_pgtables() frees their tables under the mmap lock in read mode.)
+ *
+ *   | table 0 | table 1 (..hole..) | table 2 |
+ */
+TEST(hole_between_vmas_keeps_table)
+{
+	long pte0, freed0;
+	char *p;
+
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
+	p = map_anon(3);
+	ASSERT_NE(p, NULL);
+	touch(p, 3, 0);
+	ASSERT_EQ(madvise(p, 3 * span, MADV_DONTNEED), 0);
+	ASSERT_EQ(munmap(p + span + span / 2, 2 * page_size), 0);
+
+	pte0 = vmpte_kb();
+	freed0 = vmstat_read("pt_reclaim_freed");
+	EXPECT_EQ(reclaim(p, 3 * span), -1);
+	EXPECT_EQ(errno, ENOMEM);
+	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 2);
+	EXPECT_EQ(pte0 - vmpte_kb(), 2 * table_kb());
+	munmap(p, 3 * span);
+}
+
 /* The usual madvise() errors. */
 TEST(bad_input)
 {

@@ -585,12 +585,18 @@ static unsigned long find_page(struct worker *w, unsigned long base,
 	return base + start;
 }
 
-/* Move a written page onto a page that must be zero, in the same slot. */
+/*
+ * Move a written page onto a page that must be zero: in the same slot,
+ * or (three times in eight) in another slot, whose table may be empty
+ * and freed by a reclaimer while the move looks it up (UFFDIO_MOVE must
+ * then start over, not move the page into the freed table).
+ */
 static void op_uffd_move(struct worker *w)
 {
 	unsigned long base = random_slot(w);
+	unsigned long dbase = rnd_below(w, 2) ? random_slot(w) : base;
 	unsigned long src = find_page(w, base, true);
-	unsigned long dst = find_page(w, base, false);
+	unsigned long dst = find_page(w, dbase, false);
 	struct uffdio_move mv = {
 		.dst = (uintptr_t)page_addr(dst),
 		.src = (uintptr_t)page_addr(src),
@@ -598,7 +604,8 @@ static void op_uffd_move(struct worker *w)
 	};
 
 	if (!have_move || src == dst || !w->shadow[src].gen ||
-	    w->shadow[dst].gen || !uffd_register_slot(w, base)) {
+	    w->shadow[dst].gen || !uffd_register_slot(w, base) ||
+	    (dbase != base && !uffd_register_slot(w, dbase))) {
 		w->declined[OP_UFFD_MOVE]++;
 		return;
 	}
