@@ -164,6 +164,28 @@ init_tests() {
 	done
 }
 
+# results_table FILE COLUMNS KEYS ROWS: write FILE (results/*/results.md):
+# the text on stdin (title and explanation), then a markdown table with the
+# header COLUMNS ("| a | b |"), the rows already in FILE whose first cell
+# is none of KEYS (space-separated: the entries this run made again, whose
+# rows ROWS replace them), then ROWS (table lines, each ending in a
+# newline).
+results_table() {
+	local file=$1 cols=$2 keys=" $3 " rows=$4 old='' sep
+	[ ! -f "$file" ] || old=$(awk -v keys="$keys" '
+		/^\|---/ { next }
+		/^\| / { if (!h++) next; if (index(keys, " " $2 " ")) next; print }' "$file")
+	sep=$(printf '%s\n' "$cols" | sed 's/[^|]*|/---|/g; s/^---//')
+	{
+		cat
+		echo
+		echo "$cols"
+		echo "$sep"
+		[ -z "$old" ] || printf '%s\n' "$old"
+		printf '%s' "$rows"
+	} > "$file.tmp" && mv "$file.tmp" "$file"
+}
+
 # kmake ARGS: make in the kernel tree for $ARCH (after load_arch), into
 # $KBUILD, through ccache. Paths below the repository are hashed relative
 # to it, so a clone elsewhere (a CI checkout) hits the same cache entries.

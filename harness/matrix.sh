@@ -87,7 +87,7 @@ mkdir -p "$log" "$res"
 commit=$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 git -C "$TOP" diff --quiet HEAD -- . ':!results' 2>/dev/null || commit="$commit (with uncommitted changes)"
 kver=$(make -s -C "$SRC" kernelversion 2>/dev/null || echo unknown)
-pass=0 fail=0 skip=0 rows='' skip_re=''
+pass=0 fail=0 skip=0 rows=''
 for e in $entries; do
 	s=$(date +%s)
 	if [ -f "$HARNESS/matrix/$e.build" ]; then
@@ -110,25 +110,13 @@ for e in $entries; do
 done
 # The entries run now replace their rows; the others' rows stay, each
 # with the commit and date it was made on.
-old_rows=
-if [ -f "$res/results.md" ]; then
-	for e in $entries; do
-		skip_re="${skip_re:+$skip_re|}$e"
-	done
-	old_rows=$(grep -E '^\| [a-z0-9_-]+ \| [0-9a-f]{12}' "$res/results.md" |
-		grep -vE "^\| ($skip_re) \|" || true)
-fi
-{
-	echo "# make matrix"
-	echo
-	echo "Kernel $kver; made by harness/matrix.sh; each row from the commit and"
-	echo "the date (UTC) it names (a later run of an entry replaces its row)."
-	echo
-	echo "| entry | commit | date | passed | failed | skipped | minutes |"
-	echo "|---|---|---|---|---|---|---|"
-	[ -n "$old_rows" ] && printf '%s\n' "$old_rows"
-	printf '%s' "$rows"
-} > "$res/results.md"
+results_table "$res/results.md" "| entry | commit | date | passed | failed | skipped | minutes |" \
+	"$entries" "$rows" <<EOF
+# make matrix
+
+Kernel $kver; made by harness/matrix.sh; each row from the commit and
+the date (UTC) it names (a later run of an entry replaces its row).
+EOF
 info "table: $res/results.md"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -234,28 +234,18 @@ for v in $work; do
 done
 restore || warn "cannot reset $wt to $commit"
 
-# The variants run now replace their rows; the others' stay.
-old_rows=
-if [ -f "$res/results.md" ]; then
-	# shellcheck disable=SC2086 # work: an item a word
-	re=$(printf '%s|' $work)
-	old_rows=$(grep -E '^\| [a-z0-9_-]+ \| [a-z0-9_-]+ \| ' "$res/results.md" |
-		grep -vE "^\| (variant|${re%|}) \|" || true)
-fi
 kver=$(make -s -C "$SRC" kernelversion 2>/dev/null || echo unknown)
-{
-	echo "# make mutate"
-	echo
-	echo "Kernel $kver; made by harness/mutate.sh; each row from the commit and the"
-	echo "date (UTC) it names. A variant is harness/mutate/NAME.patch (its header"
-	echo "says what it breaks); \"caught by\" names the failed cases and kernel"
-	echo "reports of the run, or why nothing under QEMU TCG can catch it."
-	echo
-	echo "| variant | arch | what it breaks | outcome | caught by | commit | date | minutes |"
-	echo "|---|---|---|---|---|---|---|---|"
-	[ -z "$old_rows" ] || printf '%s\n' "$old_rows"
-	printf '%s' "$rows"
-} > "$res/results.md"
+# The variants run now replace their rows; the others' stay.
+results_table "$res/results.md" \
+	"| variant | arch | what it breaks | outcome | caught by | commit | date | minutes |" \
+	"$work" "$rows" <<EOF
+# make mutate
+
+Kernel $kver; made by harness/mutate.sh; each row from the commit and the
+date (UTC) it names. A variant is harness/mutate/NAME.patch (its header
+says what it breaks); "caught by" names the failed cases and kernel
+reports of the run, or why nothing under QEMU TCG can catch it.
+EOF
 info "table: $res/results.md"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -25,9 +25,8 @@ res=$TOP/results/soak
 mkdir -p "$log" "$res"
 commit=$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 git -C "$TOP" diff --quiet HEAD -- . ':!results' 2>/dev/null || commit="$commit (with uncommitted changes)"
-pass=0 fail=0 rows='' re=''
+pass=0 fail=0 rows=''
 for a in $arches; do
-	re="${re:+$re|}$a"
 	s=$(date +%s)
 	out=$log/$a.log
 	info "$a: building (log: $out)"
@@ -63,27 +62,21 @@ for a in $arches; do
 	info "$a: done in $(( ($(date +%s) - s) / 60 )) min"
 done
 
-old_rows=
-[ ! -f "$res/results.md" ] ||
-	old_rows=$(grep -E '^\| [a-z0-9_-]+ \| [0-9a-f]{12}' "$res/results.md" | grep -vE "^\| ($re) \|" || true)
-{
-	echo "# make soak"
-	echo
-	echo "The torture test (tools/testing/selftests/mm/pt_reclaim_torture) for the"
-	echo "seconds given, per arch, made by harness/soak.sh; each row from the commit"
-	echo "and the date (UTC) it names. Operations: the workers' operations done (all"
-	echo "kinds); reclaim calls: the reclaimer threads' MADV_PT_RECLAIM calls; PTE"
-	echo "tables freed: the change of /proc/vmstat's pt_reclaim_freed over the run"
-	echo "(every reclaim in the guest: the threads', the workers' own, the remote"
-	echo "process_madvise() one, MADV_DONTNEED's); PMD tables freed: those of the"
-	echo "PMD table worker's areas. Passed: no data mismatch, no failed check, no"
-	echo "kernel report on the console."
-	echo
-	echo "| arch | commit | date | seconds | seed | operations | reclaim calls | PTE tables freed | PMD tables freed | mismatches | verdict |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
-	[ -z "$old_rows" ] || printf '%s\n' "$old_rows"
-	printf '%s' "$rows"
-} > "$res/results.md"
+results_table "$res/results.md" \
+	"| arch | commit | date | seconds | seed | operations | reclaim calls | PTE tables freed | PMD tables freed | mismatches | verdict |" \
+	"$arches" "$rows" <<'EOF'
+# make soak
+
+The torture test (tools/testing/selftests/mm/pt_reclaim_torture) for the
+seconds given, per arch, made by harness/soak.sh; each row from the commit
+and the date (UTC) it names. Operations: the workers' operations done (all
+kinds); reclaim calls: the reclaimer threads' MADV_PT_RECLAIM calls; PTE
+tables freed: the change of /proc/vmstat's pt_reclaim_freed over the run
+(every reclaim in the guest: the threads', the workers' own, the remote
+process_madvise() one, MADV_DONTNEED's); PMD tables freed: those of the
+PMD table worker's areas. Passed: no data mismatch, no failed check, no
+kernel report on the console.
+EOF
 info "table: $res/results.md"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
