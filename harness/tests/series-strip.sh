@@ -1,0 +1,63 @@
+#!/bin/bash
+# harness/series-strip.awk, the cutter harness/series.sh makes the
+# intermediate states of the series with: each block form, the blank
+# lines that go with a block, and each way a block can be wrong (which
+# must fail, naming the block, rather than cut the wrong lines). A second.
+. "$(dirname "$0")/../lib.sh"
+
+scratch_dir
+awkf=$HARNESS/series-strip.awk
+cat > "$tmp/in" <<'IN'
+#include <a.h>
+
+int a;
+
+#ifdef CONFIG_X
+int x_start;
+int x_end;
+
+int y;
+#endif
+int z;
+
+tail_start
+tail
+IN
+
+# cut WANT BLOCK..: the cutter's output for BLOCKs must be WANT (lines
+# joined by "|").
+cut() {
+	local want=$1 got
+	shift
+	got=$(awk -v blocks="$(printf '%s\n' "$@")" -f "$awkf" "$tmp/in" | paste -sd'|') ||
+		fail "blocks $*: exit status $?, want success"
+	[ "$got" = "$want" ] || fail "blocks $*: got '$got', want '$want'"
+}
+# bad REGEX BLOCK..: the cutter must fail with a message matching REGEX.
+bad() {
+	local re=$1 rc=0
+	shift
+	awk -v blocks="$(printf '%s\n' "$@")" -f "$awkf" "$tmp/in" >/dev/null 2>"$tmp/err" || rc=$?
+	[ "$rc" = 2 ] || fail "blocks $*: exit status $rc, want 2"
+	grep -qE "$re" "$tmp/err" || fail "blocks $*: message '$(cat "$tmp/err")' does not say '$re'"
+}
+
+# Nothing to cut: the file as it is.
+cut "$(paste -sd'|' "$tmp/in")"
+# One line, with the blank line after it (blank lines on both sides).
+cut '#include <a.h>||#ifdef CONFIG_X|int x_start;|int x_end;||int y;|#endif|int z;||tail_start|tail' '/^int a;/'
+# A range with no blank line before it: the one after it stays.
+cut '#include <a.h>||int a;||#ifdef CONFIG_X||int y;|#endif|int z;||tail_start|tail' '/^int x_start/,/^int x_end/'
+# Before an #endif the blank line before goes instead.
+cut '#include <a.h>||int a;||#ifdef CONFIG_X|int x_start;|int x_end;|#endif|int z;||tail_start|tail' '/^int y;/'
+# To the end, with the blank line before it.
+cut '#include <a.h>||int a;||#ifdef CONFIG_X|int x_start;|int x_end;||int y;|#endif|int z;' '/^tail_start/,$'
+# Two blocks at once.
+cut '#include <a.h>||#ifdef CONFIG_X||int y;|#endif|int z;||tail_start|tail' '/^int a;/' '/^int x_start/,/^int x_end/'
+
+bad 'matches no line' '/^nothing/'
+bad 'more than one line matches' '/^int/'
+bad 'no end after line' '/^int x_start/,/^nothing/'
+bad 'overlaps another' '/^int x_start/,/^int x_end/' '/^int x_end/'
+bad 'bad block' 'int a;'
+echo "$me: the cutter cuts each block form as series.sh needs and refuses the five wrong ones"
