@@ -14,19 +14,24 @@
 # tests on the arm64 kernel with QEMU's Neoverse N1 model (1 min);
 # x86_64-nonx, the feature's tests on the x86_64 kernel on a CPU without
 # NX (the walk's flush per PMD table's worth, as on arm64; 2 min);
+# x86_64-la57, the feature's tests on the x86_64 kernel with five-level
+# paging, and a reclaim above 2^52 (3 min);
 # x86_64-xen, the feature's tests in a Xen PV dom0 (the x86_64 kernel
 # with XEN_PV, booted under Xen 4.17 by harness/boot.sh: 9 min cold,
 # 2 warm). An entry that is a harness/matrix/NAME.build is built
 # only: the arch's defconfig with the file's CONFIG lines (each must
 # stick), then make of its TARGETS (mm/ and the arch's mm code: what the
-# series changes); default: m68k, sparc32, i386 and xen-pv (a few minutes
-# each cold). Each entry's output goes to build/matrix/ENTRY.log; the
+# series changes), and of W1 (the series' own objects) again with W=1,
+# where a warning in their sources fails; default: m68k, sparc32, i386,
+# xen-pv, x86_64 without the feature, without its MADV_DONTNEED part,
+# without THP and without SMP, arm64 with 16 and 64 KiB pages (a few
+# minutes each cold). Each entry's output goes to build/matrix/ENTRY.log; the
 # table (entry: passed, failed, skipped, minutes) with the commit, the
 # kernel and the date to results/matrix/results.md. Prints "N passed, N
 # failed" over all entries last; exits 1 when any check failed.
 . "$(dirname "$0")/lib.sh"
 
-entries=${*:-${MATRIX:-m68k sparc32 i386 xen-pv x86_64-debug x86_64-nosplit x86_64-mm-slow s390x-mm arm64-n1 x86_64-nonx x86_64-xen}}
+entries=${*:-${MATRIX:-m68k sparc32 i386 xen-pv x86_64-nofeature x86_64-nodontneed x86_64-nothp x86_64-up arm64-16k arm64-64k x86_64-debug x86_64-nosplit x86_64-mm-slow s390x-mm arm64-n1 x86_64-nonx x86_64-xen x86_64-la57}}
 for e in $entries; do
 	[ -f "$HARNESS/arch/$e.conf" ] || [ -f "$HARNESS/matrix/$e.build" ] ||
 		die "unknown matrix entry '$e'; known: $(cd "$HARNESS" && ls -- arch/*.conf matrix/*.build | sed 's@^[a-z]*/@@; s/\.[a-z]*$//' | tr '\n' ' ')"
@@ -38,7 +43,7 @@ done
 build_only() {
 	local conf=$HARNESS/matrix/$1.build c missing=
 	# shellcheck disable=SC2034 # LINUX_ARCH, CROSS_COMPILE: kmake's
-	unset LINUX_ARCH CROSS_COMPILE PACKAGE DEFCONFIG CONFIG TARGETS
+	unset LINUX_ARCH CROSS_COMPILE PACKAGE DEFCONFIG CONFIG TARGETS W1
 	# shellcheck source=/dev/null
 	. "$conf"
 	for c in LINUX_ARCH PACKAGE DEFCONFIG TARGETS; do
@@ -73,13 +78,29 @@ build_only() {
 		return
 	fi
 	# shellcheck disable=SC2086 # TARGETS: one make target a word
-	if kmake $TARGETS -j"$(nproc)"; then
-		echo "ok: $1: $TARGETS build ($DEFCONFIG$( [ -n "$CONFIG" ] && echo " + $CONFIG"))"
-		echo "1 passed, 0 failed"
-	else
+	if ! kmake $TARGETS -j"$(nproc)"; then
 		echo "FAILED: $1: $TARGETS do not build (log: $BUILD/matrix/$1.log)"
 		echo "0 passed, 1 failed"
+		return
 	fi
+	# W1: objects of the series' own files, built again with W=1; a
+	# warning in their sources fails (other files' W=1 warnings, in the
+	# headers they include, are the base's).
+	if [ -n "${W1:-}" ]; then
+		# shellcheck disable=SC2086 # W1: an object a word
+		kmake W=1 $W1 > "$KBUILD/w1.log" 2>&1 ||
+			{ echo "FAILED: $1: W=1 build of $W1 (log: $KBUILD/w1.log)"; echo "0 passed, 1 failed"; return; }
+		# shellcheck disable=SC2086
+		w=$(grep -E "(^|/)($(printf '%s\n' $W1 | sed 's/\.o$/.c/' | paste -sd'|')):[0-9]+:[0-9]+: warning:" "$KBUILD/w1.log" || true)
+		if [ -n "$w" ]; then
+			printf '%s\n' "$w"
+			echo "FAILED: $1: W=1 warnings in $W1 (log: $KBUILD/w1.log)"
+			echo "0 passed, 1 failed"
+			return
+		fi
+	fi
+	echo "ok: $1: $TARGETS build ($DEFCONFIG$( [ -n "$CONFIG" ] && echo " + $CONFIG"))${W1:+, $W1 with W=1 without warnings}"
+	echo "1 passed, 0 failed"
 }
 log=$BUILD/matrix
 res=$TOP/results/matrix
