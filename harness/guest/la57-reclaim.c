@@ -22,29 +22,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "procfile.h"
+
 #ifndef MADV_PT_RECLAIM
 #define MADV_PT_RECLAIM 26
 #endif
 #define GIB (1UL << 30)
 #define STEP (2UL << 20)
-
-static long readkey(const char *file, const char *key)
-{
-	char line[4096];
-	size_t n = strlen(key);
-	long v = -1;
-	FILE *f = fopen(file, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && (line[n] == ' ' || line[n] == ':')) {
-			v = strtol(line + n + 1 + (line[n] == ':'), NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
 
 static int has_la57(void)
 {
