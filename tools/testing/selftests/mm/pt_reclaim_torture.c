@@ -61,6 +61,7 @@
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -1637,7 +1638,7 @@ static void print_help(const char *me)
 		"  -n  stop each worker after OPS operations (default: no limit)\n"
 		"  -w  worker threads, 1..%d (default 2)\n"
 		"  -r  reclaimer threads (default 1)\n"
-		"  -S  seed of the workers' operation sequences (default: time)\n"
+		"  -S  seed of the workers' operation sequences (default: random)\n"
 		"  -m  mismatch lines printed per worker, 0: all (default 100)\n"
 		"  -v  print the operation counts per worker\n",
 		me, MAX_WORKERS);
@@ -1691,7 +1692,12 @@ int main(int argc, char **argv)
 	int opt, i, status;
 	char *r;
 
-	seed = time(NULL);
+	/*
+	 * Not time(NULL) alone: a guest without a real-time clock starts at
+	 * the epoch, and every run would draw the same sequences.
+	 */
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = time(NULL) ^ ((uint64_t)getpid() << 32);
 	while ((opt = getopt(argc, argv, "s:n:w:r:S:m:v")) != -1) {
 		switch (opt) {
 		case 's':
