@@ -6,12 +6,18 @@
 # and CHECK_KERNELS_ONLY=1: build, selftests, boot, the arch's test
 # lists, harness/verdict.sh). An entry is a harness/arch/*.conf; default
 # (MATRIX): x86_64-debug, the x86_64 test kernel with KASAN, lockdep,
-# DEBUG_VM and PAGE_TABLE_CHECK running the feature's tests, and
+# DEBUG_VM and PAGE_TABLE_CHECK running the feature's tests;
+# x86_64-kcsan, the x86_64 test kernel with KCSAN running them and a
+# 2-minute torture run (15 min cold; its base-code reports against
+# harness/selftests/kcsan-base.txt, harness/verdict.sh); and
 # x86_64-nosplit, the same without split page-table locks (each about
 # 10 min cold, 2 warm); x86_64-mm-slow, the slowest base mm selftests
 # on the x86_64 test kernel (5 min); s390x-mm, the base kernel's mm
-# selftests on the s390x test kernel (6 min); arm64-n1, the feature's
-# tests on the arm64 kernel with QEMU's Neoverse N1 model (1 min);
+# selftests on the s390x test kernel (6 min); s390x-debug, the s390x
+# test kernel with debug.config running the feature's tests; arm64-n1,
+# the feature's tests on the arm64 kernel with QEMU's Neoverse N1 model
+# (1 min); arm64-16k and arm64-64k, the arm64 test kernel with 16 and 64
+# KiB pages running them;
 # x86_64-nonx, the feature's tests on the x86_64 kernel on a CPU without
 # NX (the walk's flush per PMD table's worth, as on arm64; 2 min);
 # x86_64-la57, the feature's tests on the x86_64 kernel with five-level
@@ -24,14 +30,15 @@
 # series changes), and of W1 (the series' own objects) again with W=1,
 # where a warning in their sources fails; default: m68k, sparc32, i386,
 # xen-pv, x86_64 without the feature, without its MADV_DONTNEED part,
-# without THP and without SMP, arm64 with 16 and 64 KiB pages (a few
-# minutes each cold). Each entry's output goes to build/matrix/ENTRY.log; the
+# without THP and without SMP, arm64's defconfig with 16 and 64 KiB
+# pages (arm64-16k-defconfig, arm64-64k-defconfig) (a few minutes each
+# cold). Each entry's output goes to build/matrix/ENTRY.log; the
 # table (entry: passed, failed, skipped, minutes) with the commit, the
 # kernel and the date to results/matrix/results.md. Prints "N passed, N
 # failed" over all entries last; exits 1 when any check failed.
 . "$(dirname "$0")/lib.sh"
 
-entries=${*:-${MATRIX:-m68k sparc32 i386 xen-pv x86_64-nofeature x86_64-nodontneed x86_64-nothp x86_64-up arm64-16k arm64-64k x86_64-debug x86_64-nosplit x86_64-mm-slow s390x-mm arm64-n1 x86_64-nonx x86_64-xen x86_64-la57}}
+entries=${*:-${MATRIX:-m68k sparc32 i386 xen-pv x86_64-nofeature x86_64-nodontneed x86_64-nothp x86_64-up arm64-16k-defconfig arm64-64k-defconfig x86_64-debug x86_64-kcsan x86_64-nosplit x86_64-mm-slow s390x-mm s390x-debug arm64-n1 arm64-16k arm64-64k x86_64-nonx x86_64-xen x86_64-la57}}
 for e in $entries; do
 	[ -f "$HARNESS/arch/$e.conf" ] || [ -f "$HARNESS/matrix/$e.build" ] ||
 		die "unknown matrix entry '$e'; known: $(cd "$HARNESS" && ls -- arch/*.conf matrix/*.build | sed 's@^[a-z]*/@@; s/\.[a-z]*$//' | tr '\n' ' ')"
@@ -105,8 +112,7 @@ build_only() {
 log=$BUILD/matrix
 res=$TOP/results/matrix
 mkdir -p "$log" "$res"
-commit=$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-git -C "$TOP" diff --quiet HEAD -- . ':!results' 2>/dev/null || commit="$commit (with uncommitted changes)"
+commit=$(tree_commit)
 kver=$(make -s -C "$SRC" kernelversion 2>/dev/null || echo unknown)
 pass=0 fail=0 skip=0 rows=''
 for e in $entries; do

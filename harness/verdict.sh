@@ -12,7 +12,12 @@
 #    KUNIT_SUITES) must have run at boot with a plan of at least one
 #    case: a kernel that lost its suites (a config, a failed init, an
 #    empty plan) fails, one per missing suite;
-#  - a log without "init: done" (hang, panic) is a failure.
+#  - a log without "init: done" (hang, panic) is a failure;
+#  - KCSAN's data-race reports: one with the series' code in a stack
+#    fails, one in base code only when harness/selftests/kcsan-base.txt
+#    does not list it (below);
+#  - each line of CONSOLE_MUST (environment, from the arch conf through
+#    load_arch) must match a line the kernel printed before init.
 # Prints "LABEL: P passed, F failed, S skipped" and, last, the line
 # "verdict P F S" for harness/check.sh. Exits 1 when F > 0.
 . "$(dirname "$0")/lib.sh"
@@ -95,6 +100,83 @@ else
 	fi
 fi
 
+# Lines the kernel part of the log must hold (the conf's CONSOLE_MUST,
+# exported by load_arch: one extended regex a line), such as a checker's
+# word that it runs: a KCSAN kernel that lost its detector finds nothing.
+while IFS= read -r want; do
+	[ -n "$want" ] || continue
+	grep -qaE -- "$want" "$tmp/kernel" ||
+		{ echo "$label: the kernel never printed a line matching '$want' (CONSOLE_MUST)" >&2; fail=$((fail + 1)); }
+done <<<"${CONSOLE_MUST:-}"
+
+# KCSAN's data-race reports ("BUG: KCSAN: data-race in A / B", then the
+# stack of each side, up to the closing "===" line; lib.sh's
+# kcsan_reports), judged one by one: a report with a function of the
+# series (harness/series-funcs.sh) in either stack fails. With VMLINUX
+# (load_arch exports the conf's; a kernel with debug info, as
+# kcsan.config builds it) each frame is resolved by scripts/faddr2line
+# into the functions inlined there too, so that a static function of the
+# series inlined into a base function is seen; a frame it cannot resolve
+# fails the report. A report in base code passes only when its title
+# (offsets taken out) is a line of harness/selftests/kcsan-base.txt, the
+# races recorded on the unpatched kernel, each with its reason
+# (harness/kcsan-base.sh). Their "BUG:" lines are then no general report
+# below.
+kcsan_base=${KCSAN_BASE:-$HARNESS/selftests/kcsan-base.txt}
+if grep -qa 'BUG: KCSAN: ' "$log"; then
+	"$HARNESS/series-funcs.sh" > "$tmp/funcs" || { echo "$label: harness/series-funcs.sh failed" >&2; fail=$((fail + 1)); }
+	sed -n '/^#/d; / -- /{ s/ -- .*//; p; }' "$kcsan_base" 2>/dev/null > "$tmp/known" || true
+	kcsan_reports "$log" > "$tmp/kcsan"
+	# frame -> the functions at it (itself and those inlined there), a
+	# line "FRAME NAME.." each.
+	: > "$tmp/resolved"
+	if [ -n "${VMLINUX:-}" ]; then
+		# shellcheck disable=SC2046 # a frame a word
+		CROSS_COMPILE=${VMLINUX_CROSS_COMPILE:-} "$SRC/scripts/faddr2line" "$VMLINUX" $(cut -f2 "$tmp/kcsan" | tr ' ' '\n' | sort -u) \
+			> "$tmp/faddr" 2>&1 || true
+		awk '
+		/^[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+\/0x[0-9a-f]+:$/ {
+			if (fr != "" && names != "") print fr names
+			fr = substr($0, 1, length($0) - 1); names = ""; next
+		}
+		fr != "" && / at [^ ]+:[0-9?]+/ {
+			l = $0; sub(/^\(inlined by\) /, "", l); sub(/ at .*/, "", l); names = names " " l
+		}
+		END { if (fr != "" && names != "") print fr names }' "$tmp/faddr" > "$tmp/resolved"
+	fi
+	while read -r n rest; do
+		title=${rest%%$'\t'*}
+		frames=${rest#*$'\t'}
+		ours='' unresolved=''
+		for fr in $frames; do
+			names=${fr%%+*}
+			if [ -n "${VMLINUX:-}" ]; then
+				r=$(awk -v f="$fr" '$1 == f { $1 = ""; print; exit }' "$tmp/resolved")
+				[ -n "$r" ] || unresolved="$unresolved $fr"
+				names="$names $r"
+			fi
+			for nm in $names; do
+				if grep -qxF -- "${nm%%.*}" "$tmp/funcs"; then
+					ours=${nm%%.*}
+					break 2
+				fi
+			done
+		done
+		if [ -n "$ours" ]; then
+			echo "$label: KCSAN: $title ($n times): the series' code ($ours) in its stack" >&2
+			fail=$((fail + 1))
+		elif [ -n "$unresolved" ]; then
+			echo "$label: KCSAN: $title ($n times): scripts/faddr2line could not resolve$unresolved in $VMLINUX (no debug info, or not this console's kernel?): cannot tell whose it is" >&2
+			fail=$((fail + 1))
+		elif grep -qxF -- "$title" "$tmp/known"; then
+			echo "$label: KCSAN: $title ($n times): a base race, known (${kcsan_base#"$TOP"/})" >&2
+		else
+			echo "$label: KCSAN: $title ($n times): in base code, not in ${kcsan_base#"$TOP"/}: is it on the unpatched kernel? (harness/kcsan-base.sh)" >&2
+			fail=$((fail + 1))
+		fi
+	done < "$tmp/kcsan"
+fi
+
 # Kernel reports, anywhere in a line: the console is shared, and a
 # report printed while a test had written half a line starts after that
 # text ("...partialWARNING: CPU: 1 PID: ..."); a report's first words
@@ -104,9 +186,9 @@ fi
 reports='BUG:|WARNING:|Oops( -|:)|Internal error:|Kernel panic|kernel BUG|KASAN:|UBSAN:|INFO: task .* blocked for more than|INFO: rcu|rcu: INFO|hard LOCKUP|general protection fault|Unable to handle kernel|-+\[ cut here \]-+'
 # The Xen hypervisor's own lines ("(XEN) ...", x86_64-xen) are its
 # messages, not the kernel's: its boot warnings are no failure.
-if grep -av '^(XEN)' "$log" | grep -aqE "$reports"; then
+if grep -av -e '^(XEN)' -e 'BUG: KCSAN: ' "$log" | grep -aqE "$reports"; then
 	echo "$label: kernel report in $log:" >&2
-	grep -av '^(XEN)' "$log" | grep -aE -A3 "$reports" | head -n 30 >&2
+	grep -av -e '^(XEN)' -e 'BUG: KCSAN: ' "$log" | grep -aE -A3 "$reports" | head -n 30 >&2
 	fail=$((fail + 1))
 fi
 

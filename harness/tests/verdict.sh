@@ -6,6 +6,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 scratch_dir
+# What load_arch exports in make check is not these made-up logs' kernel.
+unset VMLINUX CONSOLE_MUST
 
 good() {
 	cat <<'LOG'
@@ -89,4 +91,55 @@ done
 # The Xen hypervisor's own warnings are not the kernel's.
 { good; echo "(XEN) WARNING: SILO mode is not enabled"; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/xen.log"
 expect xen "4 0 3" 0 demo_suite
-echo "$me: counts, required KUnit suites, kernel reports anywhere in a line, hangs and silent failures judged right"
+
+# KCSAN: a report with a function of the series (harness/series-funcs.sh)
+# in a stack fails even when listed; one in base code passes when
+# KCSAN_BASE lists its title, fails when it does not.
+kcsan() {
+	cat <<LOG
+[   20.000000] ==================================================================
+[   20.000001] BUG: KCSAN: data-race in $1 / $2
+[   20.000002]
+[   20.000003] write to 0xffff888003c1a000 of 8 bytes by task 70 on cpu 1:
+[   20.000004]  $1+0x1a/0x40
+[   20.000005]  $3+0x2b/0x90
+[   20.000006]
+[   20.000007] read to 0xffff888003c1a000 of 8 bytes by task 71 on cpu 0:
+[   20.000008]  $2+0x11/0x30
+[   20.000009]  do_syscall_64+0x3c/0x80
+[   20.000010]
+[   20.000011] Reported by Kernel Concurrency Sanitizer on:
+[   20.000012] CPU: 0 PID: 71 Comm: pt_reclaim_tort Not tainted 6.12.0 #1
+[   20.000013] ==================================================================
+LOG
+}
+printf '%s\n' 'data-race in base_a / base_b -- a made-up base race -- two dashes in the reason' \
+	'data-race in base_c / base_d -- listed, but the series is in its stack' > "$tmp/kcsan-base.txt"
+export KCSAN_BASE=$tmp/kcsan-base.txt
+{ good; kcsan base_a base_b vfs_read; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-known.log"
+expect kcsan-known "4 0 3" 0 demo_suite
+{ good; kcsan base_a base_e vfs_read; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-unknown.log"
+expect kcsan-unknown "4 1 3" 1 demo_suite
+{ good; kcsan base_c base_d pt_reclaim_range.constprop.0; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-ours.log"
+expect kcsan-ours "4 1 3" 1 demo_suite
+# Two kinds, one of them ours: one failure, the known one passes.
+{ good; kcsan base_a base_b vfs_read; kcsan base_c zap_pte_range vfs_read; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-two.log"
+expect kcsan-two "4 1 3" 1 demo_suite
+# A frame after half a line a test wrote is still a frame.
+{ good; kcsan base_a base_b vfs_read | sed 's/^\[   20.000005\]  vfs_read/step 3[   20.000005]  pt_reclaim_zap_unlink/'
+  echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-glued.log"
+grep -q 'step 3\[   20.000005\]  pt_reclaim_zap_unlink+' "$tmp/kcsan-glued.log" || fail "kcsan-glued: the made-up log is not what the test means"
+expect kcsan-glued "4 1 3" 1 demo_suite
+# A kernel whose frames cannot be resolved (VMLINUX without them): fails.
+VMLINUX=$tmp/no-vmlinux expect kcsan-known "4 1 3" 1 demo_suite
+# A general report next to a known KCSAN one is still a failure.
+{ good; kcsan base_a base_b vfs_read; echo "BUG: Bad page map in process x"; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-other.log"
+expect kcsan-other "4 1 3" 1 demo_suite
+unset KCSAN_BASE
+
+# CONSOLE_MUST: a line the kernel must have printed before init.
+sed '1i [    0.100000] kcsan: selftest: 3/3 tests passed' "$tmp/suite.log" > "$tmp/must.log"
+CONSOLE_MUST='kcsan: selftest: ([0-9]+)/\1 tests passed' expect must "4 0 3" 0 demo_suite
+sed '1i [    0.100000] kcsan: selftest: 2/3 tests passed' "$tmp/suite.log" > "$tmp/mustnot.log"
+CONSOLE_MUST='kcsan: selftest: ([0-9]+)/\1 tests passed' expect mustnot "4 1 3" 1 demo_suite
+echo "$me: counts, required KUnit suites, kernel reports anywhere in a line, KCSAN's reports, hangs and silent failures judged right"
