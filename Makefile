@@ -6,6 +6,9 @@
 #   make matrix [MATRIX="m68k .."]          configs beyond make check (other arches, debug, no split locks, Xen PV)
 #   make mutate [VARIANTS="pmd-recheck .."]  known-bad variants the tests must catch (~4 min each)
 #   make soak [SOAK_ARCHES=".."] [SOAK_SECONDS=600]  the torture test for 10 min per arch (~50 min)
+#   make kcsan                              the feature's tests on a KCSAN kernel (make matrix x86_64-kcsan)
+#   make kcsan-base                         KCSAN's reports in base code, on the unpatched kernel
+#   make status                             publish the last make check into results/check and README.md
 #   make baseline ARCH=..                   the unpatched kernel's base mm selftest results (skip budget)
 #   make run   ARCH=.. PROG=path [ARGS=..]  boot and run a static binary
 #                [FILES="DEST=SRC ..."] [RUN_TIMEOUT=secs]
@@ -22,7 +25,7 @@
 ARCH ?= x86_64
 H := harness
 
-.PHONY: all demo check matrix mutate soak baseline run bench e2e alloc build install base tree export selftests lint series series-check clean
+.PHONY: all demo check status matrix mutate soak kcsan kcsan-base baseline run bench e2e alloc build install base tree export selftests lint series series-check clean
 all:
 	@sed -n '/^#   make/s/^#   //p' Makefile
 
@@ -104,6 +107,23 @@ mutate: base
 SOAK_SECONDS ?= 600
 soak: base
 	@SOAK_SECONDS=$(SOAK_SECONDS) $(H)/soak.sh $(SOAK_ARCHES)
+
+# The status of the last make check (build/check-status.md, or
+# STATUS=path/to/check-status.md of a clean clone's run) into
+# results/check/results.md and README.md's Status block.
+status:
+	@$(H)/status.sh $(STATUS)
+
+# The data-race detector: the x86_64 KCSAN kernel running the feature's
+# tests, the base tests of the code it patches and a 2-minute torture run
+# (harness/arch/x86_64-kcsan.conf; a row of results/matrix/results.md);
+# kcsan-base: the reports of the unpatched kernel with the same .config,
+# against harness/selftests/kcsan-base.txt, the base races verdict.sh
+# lets pass.
+kcsan: base
+	@$(H)/matrix.sh x86_64-kcsan
+kcsan-base: base
+	@$(H)/kcsan-base.sh
 
 clean:
 	rm -rf build

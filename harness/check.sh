@@ -18,7 +18,8 @@
 # guests before them run (see prebuild below);
 # then the upstream checks (harness/lint.sh), the patch series
 # (harness/series-check.sh), the end-to-end scenarios (harness/e2e.sh),
-# the allocators' libraries (harness/alloc.sh --check), then the
+# the allocators' libraries (harness/alloc.sh --check), one variant of
+# the mutation suite (harness/mutate.sh vma-coverage), then the
 # harness's own tests
 # (harness/tests/*.sh). Goes on after a failure; prints the
 # skipped count and the time each step took (also in build/check-times),
@@ -27,7 +28,8 @@
 # failed.
 . "$(dirname "$0")/lib.sh"
 
-archs=${CHECK_ARCHES:-x86_64 x86_64-numa s390x arm64 riscv64}
+default_archs="x86_64 x86_64-numa s390x arm64 riscv64"
+archs=${CHECK_ARCHES:-$default_archs}
 pass=0 fail=0 skip=0
 t0=$(date +%s)
 
@@ -44,6 +46,13 @@ failed() {
 	failures+=$(printf '%s\n' "$1" | head -n 10 | sed 's/^/  /')$'\n'
 	failures+="  ... $((n - 20)) lines more (above) ..."$'\n'
 	failures+=$(printf '%s\n' "$1" | tail -n 10 | sed 's/^/  /')$'\n'
+}
+
+# row TARGET SUITE PASSED FAILED SKIPPED: a line of the status table
+# (build/check-status.md; harness/status.sh publishes it).
+status=
+row() {
+	status+="| $1 | $2 | $3 | $4 | $5 |"$'\n'
 }
 
 elapsed() {
@@ -77,8 +86,7 @@ mkdir -p "$pre"
 prebuild() {
 	local a
 	for a in "$@"; do
-		if nice -n 19 "$HARNESS/build.sh" "$a" > "$pre/$a.log" 2>&1 &&
-			nice -n 19 "$HARNESS/selftests.sh" "$a" >> "$pre/$a.log" 2>&1; then
+		if (renice -n 19 -p "$BASHPID" > /dev/null && kernel_and_selftests "$a") > "$pre/$a.log" 2>&1; then
 			echo ok > "$pre/$a.status"
 		else
 			echo failed > "$pre/$a.status"
@@ -91,7 +99,7 @@ prepid=
 # first arch, else the prebuild's (waited for, its log printed).
 build_arch() {
 	if [ -z "$prepid" ]; then
-		"$HARNESS/build.sh" "$1" && "$HARNESS/selftests.sh" "$1"
+		kernel_and_selftests "$1"
 		return
 	fi
 	while [ ! -e "$pre/$1.status" ] && kill -0 "$prepid" 2>/dev/null; do
@@ -124,6 +132,7 @@ for arch in $archs; do
 		echo "FAILED: $arch: build (see above)"
 		failed "$arch: build"
 		fail=$((fail + 1))
+		row "$arch" "kernel and selftests build" 0 1 0
 		timed "$arch: build (failed)" "$s"
 		continue
 	fi
@@ -149,6 +158,8 @@ for arch in $archs; do
 	pass=$((pass + ${p:-0}))
 	fail=$((fail + ${f:-1}))
 	skip=$((skip + ${k:-0}))
+	# shellcheck disable=SC2086 # TEST_LISTS: a list a word
+	row "$arch" "$(printf '%s.tests, ' $TEST_LISTS)KUnit at boot, console" "${p:-0}" "${f:-1}" "${k:-0}"
 	# verdict.sh's lines other than its count are the reasons of failures.
 	if [ "${f:-1}" != 0 ]; then
 		reasons=$(printf '%s\n' "$out" | grep -v -e '^verdict ' -e ' passed, [0-9]* failed, ' || true)
@@ -160,10 +171,12 @@ for arch in $archs; do
 	if out=$("$HARNESS/skips.sh" "$arch" "$dir/console.log" 2>&1); then
 		printf '%s\n' "$out"
 		pass=$((pass + 1))
+		row "$arch" "skip budget" 1 0 0
 	else
 		printf '%s\n' "$out"
 		failed "$(printf '%s\n' "$out" | grep -v ': ok: ')"
 		fail=$((fail + 1))
+		row "$arch" "skip budget" 0 1 0
 	fi
 done
 
@@ -176,13 +189,14 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 	# and "NAME: FAIL: ..." per check and "NAME: N problems" last; one
 	# verdict per check, and a failure when it did not finish.
 	checks() {
-		local name=$1 script=$2 out s nfail
+		local name=$1 script=$2 out s nfail npass
 		shift 2
 		s=$(date +%s)
 		out=$("$script" "$@" 2>&1) || true
 		timed "$name" "$s"
 		printf '%s\n' "$out"
-		pass=$((pass + $(count_lines "^$name: ok:" "$out")))
+		npass=$(count_lines "^$name: ok:" "$out")
+		pass=$((pass + npass))
 		nfail=$(count_lines "^$name: FAIL:" "$out")
 		fail=$((fail + nfail))
 		[ "$nfail" = 0 ] ||
@@ -191,7 +205,9 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 			echo "FAILED: ${script#"$TOP"/} did not finish"
 			failed "${script#"$TOP"/} did not finish"
 			fail=$((fail + 1))
+			nfail=$((nfail + 1))
 		}
+		row "$name" "${script#"$TOP"/}" "$npass" "$nfail" 0
 	}
 
 	# The upstream checks (checkpatch, kernel-doc, htmldocs, sparse per arch
@@ -227,9 +243,35 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 	*" x86_64 "*) checks alloc "$HARNESS/alloc.sh" --check ;;
 	esac
 
+	# One variant of the mutation suite (make mutate runs them all): the
+	# VMA-coverage check taken out of the kernel must turn the feature's
+	# selftest red. Its control is the x86_64 run above. A verdict per
+	# variant, as mutate.sh counts them.
+	case " $archs " in
+	*" x86_64 "*)
+		s=$(date +%s)
+		out=$(MUTATE_QUICK=1 "$HARNESS/mutate.sh" vma-coverage 2>&1) || true
+		timed "mutate (vma-coverage)" "$s"
+		printf '%s\n' "$out"
+		read -r p f <<<"$(printf '%s\n' "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -n 1)"
+		if [ -z "${p:-}" ]; then
+			echo "FAILED: harness/mutate.sh did not finish"
+			failed "harness/mutate.sh vma-coverage did not finish"
+			fail=$((fail + 1))
+			row mutate "harness/mutate.sh vma-coverage" 0 1 0
+		else
+			pass=$((pass + p))
+			fail=$((fail + f))
+			[ "$f" = 0 ] || failed "$(printf '%s\n' "$out" | grep '^FAILED')"
+			row mutate "harness/mutate.sh vma-coverage" "$p" "$f" 0
+		fi
+		;;
+	esac
+
 	# Harness self-tests (some boot the x86_64 kernel built above): one
 	# verdict each, from the exit status.
 	st=$(date +%s)
+	tp=0 tf=0
 	for t in "$HARNESS"/tests/*.sh; do
 		[ -e "$t" ] || continue
 		name=harness/tests/$(basename "$t")
@@ -237,17 +279,36 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 		if "$t"; then
 			echo "ok: $name ($(elapsed "$s"))"
 			pass=$((pass + 1))
+			tp=$((tp + 1))
 		else
 			echo "FAILED: $name ($(elapsed "$s"))"
 			failed "$name"
 			fail=$((fail + 1))
+			tf=$((tf + 1))
 		fi
 	done
+	row harness "harness/tests/*.sh" "$tp" "$tf" 0
 
 	timed "harness/tests" "$st"
 fi
 timed "all" "$t0"
 printf '%s' "$times" > "$BUILD/check-times"
+# The status table, for harness/status.sh (make status): what ran, on
+# which commit, when, and the counts per target and suite. Not for a
+# make matrix entry (CHECK_KERNELS_ONLY), which is no make check.
+commit=$(tree_commit)
+scope=full
+[ "$archs" = "$default_archs" ] || scope="partial: CHECK_ARCHES=\"$archs\""
+[ -n "${CHECK_KERNELS_ONLY:-}" ] || {
+	echo "commit $commit"
+	echo "date $(date -u '+%Y-%m-%d %H:%M') UTC"
+	echo "scope $scope"
+	echo "minutes $(( ($(date +%s) - t0 + 30) / 60 ))"
+	echo "total $pass $fail $skip"
+	echo "| target | suite | passed | failed | skipped |"
+	echo "|---|---|---|---|---|"
+	printf '%s' "$status"
+} > "$BUILD/check-status.md"
 echo "time per step (build/check-times):"
 printf '%s' "$times"
 echo "all done in $(elapsed "$t0"); $skip skipped (reasons: the '# SKIP' lines in build/*/check/console.log)"

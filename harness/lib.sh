@@ -50,7 +50,8 @@ need_cmd() {
 		die "command '$1' not found; run 'make install' (package $2)"
 }
 
-# read_base: load BASE into PACKAGE, DEB_VERSION, KERNEL_VERSION, TARBALL.
+# read_base: load BASE into PACKAGE, DEB_VERSION, KERNEL_VERSION, TARBALL
+# (required) and TARBALL_SHA256 (optional: harness/base.sh checks it).
 BASE_FILE=${BASE_FILE:-$TOP/BASE}
 read_base() {
 	local key
@@ -91,7 +92,7 @@ load_arch() {
 		die "unknown ARCH '$arch'; known: $(cd "$HARNESS/arch" && ls -- *.conf | sed 's/\.conf$//' | tr '\n' ' ')"
 	fi
 	for key in $ARCH_KEYS TEST_LISTS SELFTESTS KERNEL_OF GUEST_PROGS \
-		KUNIT_SUITES XEN_ELF XEN_GZ XEN_PACKAGE XEN_CMDLINE; do
+		KUNIT_SUITES XEN_ELF XEN_GZ XEN_PACKAGE XEN_CMDLINE CONSOLE_MUST; do
 		unset "$key"
 	done
 	# shellcheck source=/dev/null
@@ -124,6 +125,10 @@ load_arch() {
 		KUNIT_SUITES=pt_reclaim
 		[ "$LINUX_ARCH" != s390 ] || KUNIT_SUITES="$KUNIT_SUITES pt_reclaim_s390_pgste"
 	fi
+	# Optional: extended regexes, one a line, that lines the kernel
+	# prints at boot must match (harness/verdict.sh): that a checker
+	# the conf is about (KCSAN) runs.
+	export CONSOLE_MUST=${CONSOLE_MUST:-}
 	if [ -n "$XEN_ELF" ]; then
 		for key in XEN_GZ XEN_PACKAGE XEN_CMDLINE; do
 			[ -n "${!key:-}" ] || die "$conf: XEN_ELF is set, $key is not"
@@ -131,6 +136,9 @@ load_arch() {
 	fi
 	ARCH=$arch
 	KBUILD=$BUILD/${KERNEL_OF:-$ARCH}/kernel
+	# The kernel's vmlinux and its binutils' prefix: harness/verdict.sh
+	# resolves the frames of a KCSAN report with them.
+	export VMLINUX=$KBUILD/vmlinux VMLINUX_CROSS_COMPILE=$CROSS_COMPILE
 	# The Debian packages of the arch's QEMU and cross compiler, for
 	# the messages that name what to install.
 	case $QEMU_ARCH in
@@ -243,14 +251,16 @@ overlay_files() {
 }
 
 # kernel_reported ARCH LOG: true when the guest console LOG holds a kernel
-# report (BUG, WARNING, Oops, KASAN, lockdep, ...) or a KUnit suite that
-# failed at boot, as harness/verdict.sh judges it; its words go to
+# report (BUG, WARNING, Oops, KASAN, lockdep, a KCSAN report verdict.sh
+# does not let pass, ...), a KUnit suite that failed at boot, or lacks a
+# CONSOLE_MUST line, as harness/verdict.sh judges it; its words go to
 # stderr. A program's own failures in LOG do not count here.
 kernel_reported() {
 	local err
 	err=$(dirname "$2")/verdict.err
 	"$HARNESS/verdict.sh" "$1" "$2" >/dev/null 2>"$err" && return 1
-	grep -qE 'kernel report|KUnit at boot' "$err" || return 1
+	grep -qE "kernel report|KUnit at boot|KCSAN: .*(the series' code|in base code, not in)|CONSOLE_MUST|series-funcs.sh failed" "$err" ||
+		return 1
 	cat "$err" >&2
 }
 
@@ -295,4 +305,45 @@ build_unpatched() {
 		>"$kb/build.log" 2>&1 ||
 		{ tail -n 20 "$kb/build.log" >&2; die "$ARCH: unpatched kernel build failed; see $kb/build.log"; }
 	[ -f "$kb/$KERNEL_IMAGE" ] || die "$ARCH: unpatched build produced no $KERNEL_IMAGE"
+}
+
+# kcsan_reports LOG: KCSAN's data-race reports in a console log, one line
+# each kind: how many times, its title (offsets taken out: "data-race in
+# A / B", or one function for a race at unknown origin), a tab, the
+# frames of its stacks ("func+0x1a/0x40"), each taken wherever it stands
+# in a line (a report can follow half a line a test wrote)
+# (harness/verdict.sh, harness/kcsan-base.sh).
+kcsan_reports() {
+	awk '
+	/BUG: KCSAN: / {
+		if (t != "") print t "\t" f
+		t = $0; sub(/.*BUG: KCSAN: /, "", t); gsub(/\+0x[0-9a-f]+\/0x[0-9a-f]+/, "", t); f = ""; next
+	}
+	t != "" && /^(\[ *[0-9.]+\] )?=+$/ { print t "\t" f; t = ""; next }
+	t != "" {
+		l = $0
+		while (match(l, /[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+\/0x[0-9a-f]+/)) {
+			f = f " " substr(l, RSTART, RLENGTH)
+			l = substr(l, RSTART + RLENGTH)
+		}
+	}
+	END { if (t != "") print t "\t" f }' "$1" | sort | uniq -c
+}
+
+# kernel_and_selftests ARCH: build ARCH's test kernel and its mm
+# selftests (harness/build.sh, harness/selftests.sh); false when either
+# fails (their messages on stderr).
+kernel_and_selftests() {
+	"$HARNESS/build.sh" "$1" && "$HARNESS/selftests.sh" "$1"
+}
+
+# tree_commit: HEAD's short hash, with " (with uncommitted changes)" when
+# the tree (but results/) differs from it, untracked files included: what
+# a published result names as the code it ran.
+tree_commit() {
+	local c
+	c=$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+	[ -z "$(git -C "$TOP" status --porcelain -- . ':!results' 2>/dev/null)" ] ||
+		c="$c (with uncommitted changes)"
+	echo "$c"
 }

@@ -33,6 +33,9 @@
 # harness/selftests.sh), for the .config and the test programs.
 # About 4 minutes a variant on a warm ccache; the first of an arch builds
 # its kernel whole (from ccache: a few minutes; cold: as make build).
+# MUTATE_QUICK=1 (harness/check.sh, which runs one variant): no control
+# run (make check has just run the arch's lists on the unmutated kernel,
+# and failed if they failed) and no rows written to results/.
 . "$(dirname "$0")/lib.sh"
 
 dir=$HARNESS/mutate
@@ -79,9 +82,7 @@ header() {
 
 res=$TOP/results/mutate
 mkdir -p "$res"
-tcommit=$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-git -C "$TOP" diff --quiet HEAD -- . ':!results' 2>/dev/null ||
-	tcommit="$tcommit (with uncommitted changes)"
+tcommit=$(tree_commit)
 # The work: before the first variant of each arch, its control: the
 # unmutated tree, built and booted the same way, which must pass (a test
 # that fails there would "catch" every variant).
@@ -93,7 +94,10 @@ for v in $variants; do
 	arch=${arch:-x86_64}
 	case " $seen " in
 	*" $arch "*) ;;
-	*) work="$work control-$arch"; seen="$seen $arch" ;;
+	*)
+		[ "${MUTATE_QUICK:-0}" = 1 ] || work="$work control-$arch"
+		seen="$seen $arch"
+		;;
 	esac
 	work="$work $v"
 	l=$(header "$dir/$v.patch" Lists | head -n 1)
@@ -130,8 +134,7 @@ for v in $work; do
 	case " $built " in
 	*" $arch "*) ;;
 	*)
-		"$HARNESS/build.sh" "$arch" >"$mut/$arch-build.log" 2>&1 &&
-			"$HARNESS/selftests.sh" "$arch" >>"$mut/$arch-build.log" 2>&1 ||
+		kernel_and_selftests "$arch" >"$mut/$arch-build.log" 2>&1 ||
 			die "$arch: the test kernel or its selftests do not build; see $mut/$arch-build.log"
 		built="$built $arch"
 		;;
@@ -177,7 +180,7 @@ for v in $work; do
 		KERNEL=$mkb/$KERNEL_IMAGE "$HARNESS/boot.sh" "$arch" "$vdir/initramfs.cpio.gz" \
 			"$vdir/console.log" 1800 > "$vdir/progress.log" 2>&1 || true
 		# shellcheck disable=SC2086 # KUNIT_SUITES: a suite a word
-		"$HARNESS/verdict.sh" "$v" "$vdir/console.log" $KUNIT_SUITES \
+		VMLINUX=$mkb/vmlinux "$HARNESS/verdict.sh" "$v" "$vdir/console.log" $KUNIT_SUITES \
 			> "$vdir/verdict.log" 2>&1 || true
 		# The catchers: the failed cases (KTAP "not ok", as "run: case"
 		# for a run's failed subtests), and what verdict.sh said failed
@@ -234,6 +237,11 @@ for v in $work; do
 done
 restore || warn "cannot reset $wt to $commit"
 
+if [ "${MUTATE_QUICK:-0}" = 1 ]; then
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+fi
 kver=$(make -s -C "$SRC" kernelversion 2>/dev/null || echo unknown)
 # The variants run now replace their rows; the others' stay.
 results_table "$res/results.md" \

@@ -23,14 +23,13 @@ done
 log=$BUILD/soak
 res=$TOP/results/soak
 mkdir -p "$log" "$res"
-commit=$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-git -C "$TOP" diff --quiet HEAD -- . ':!results' 2>/dev/null || commit="$commit (with uncommitted changes)"
+commit=$(tree_commit)
 pass=0 fail=0 rows=''
 for a in $arches; do
 	s=$(date +%s)
 	out=$log/$a.log
 	info "$a: building (log: $out)"
-	if ! { "$HARNESS/build.sh" "$a" && "$HARNESS/selftests.sh" "$a"; } >"$out" 2>&1; then
+	if ! kernel_and_selftests "$a" >"$out" 2>&1; then
 		echo "FAILED: $a: the kernel or the selftests do not build (log: $out)"
 		fail=$((fail + 1))
 		rows+="| $a | $commit | $(date -u +%Y-%m-%d) | $secs | - | - | - | - | - | - | build failed |"$'\n'
