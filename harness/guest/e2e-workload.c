@@ -40,6 +40,7 @@
 #include <sys/mman.h>
 
 #include "dontneed.h"
+#include "procfile.h"
 
 #ifndef MADV_PT_RECLAIM
 #define MADV_PT_RECLAIM 26
@@ -55,25 +56,6 @@ static void die(const char *what)
 {
 	printf("e2e: error: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-/* field FILE KEY: the number after "KEY:" in FILE (kB), or -1. */
-static long field(const char *file, const char *key)
-{
-	char line[256];
-	size_t len = strlen(key);
-	long val = -1;
-	FILE *f = fopen(file, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':') {
-			val = strtol(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return val;
 }
 
 /* show FILE: copy FILE to stdout, each line prefixed "e2e: FILE: ". */
@@ -96,9 +78,9 @@ static void at(const char *name)
 	ssize_t n;
 
 	printf("e2e: step %s vmpte_kb=%ld pagetables_kb=%ld memfree_kb=%ld\n",
-	       name, field("/proc/self/status", "VmPTE"),
-	       field("/proc/meminfo", "PageTables"),
-	       field("/proc/meminfo", "MemFree"));
+	       name, readkey("/proc/self/status", "VmPTE"),
+	       readkey("/proc/meminfo", "PageTables"),
+	       readkey("/proc/meminfo", "MemFree"));
 	show("/proc/buddyinfo");
 	show("/proc/pagetypeinfo");
 	printf("e2e: wait %s\n", name);

@@ -101,4 +101,24 @@ fi
 grep -q "not exported" "$SRC/mm/rt_new.c" || fail "base.sh dropped an edit"
 show
 grep -q "make export" "$tmp/err" || { cat "$tmp/err"; fail "the refusal does not say what to do"; }
-echo "$me: round trip lossless; version, hunk and unexported-edit messages seen"
+
+# 5. A tarball that is not the one BASE names for its version (sha256)
+# stops the unpacking, naming both sums (also when dpkg knows no version);
+# BASE's own is the installed one.
+mkdir -p "$tmp/tb/linux" "$tmp/b5"
+echo "VERSION = 6" > "$tmp/tb/linux/Makefile"
+tar -C "$tmp/tb" -cJf "$tmp/fake.tar.xz" linux
+# shellcheck source=/dev/null
+. "$TOP/BASE"
+have=$(dpkg-query -W -f='${Version}' "$PACKAGE" 2>/dev/null || true)
+[ -z "$have" ] || [ "$have" != "$DEB_VERSION" ] ||
+	[ "$(sha256sum < "$TARBALL" | cut -d' ' -f1)" = "$TARBALL_SHA256" ] ||
+	fail "BASE's TARBALL_SHA256 is not the sha256 of the installed $TARBALL ($DEB_VERSION)"
+sed -e "s@^TARBALL=.*@TARBALL=$tmp/fake.tar.xz@" -e "s@^DEB_VERSION=.*@DEB_VERSION=${have:-$DEB_VERSION}@" \
+	"$TOP/BASE" > "$tmp/BASE5"
+if BASE_FILE=$tmp/BASE5 BUILD=$tmp/b5 SRC=$tmp/b5/src "$HARNESS/base.sh" 2>"$tmp/err"; then
+	fail "base.sh unpacked a tarball whose sha256 is not BASE's"
+fi
+show
+grep -q "BASE says $TARBALL_SHA256" "$tmp/err" || { cat "$tmp/err"; fail "the refusal does not name the sums"; }
+echo "$me: round trip lossless; version, hunk, unexported-edit and tarball-sum messages seen"
