@@ -32,6 +32,9 @@ default_archs="x86_64 x86_64-numa s390x arm64 riscv64"
 archs=${CHECK_ARCHES:-$default_archs}
 pass=0 fail=0 skip=0
 t0=$(date +%s)
+# the code this run tests, for the status table (not read at the end: a
+# commit made meanwhile was not tested)
+commit=$(tree_commit)
 
 # failed WHAT: note a failure, to be listed again before the summary
 # (WHAT: its lines; of more than 20, the first and the last 10).
@@ -296,7 +299,6 @@ printf '%s' "$times" > "$BUILD/check-times"
 # The status table, for harness/status.sh (make status): what ran, on
 # which commit, when, and the counts per target and suite. Not for a
 # make matrix entry (CHECK_KERNELS_ONLY), which is no make check.
-commit=$(tree_commit)
 scope=full
 [ "$archs" = "$default_archs" ] || scope="partial: CHECK_ARCHES=\"$archs\""
 [ -n "${CHECK_KERNELS_ONLY:-}" ] || {

@@ -259,7 +259,7 @@ kernel_reported() {
 	local err
 	err=$(dirname "$2")/verdict.err
 	"$HARNESS/verdict.sh" "$1" "$2" >/dev/null 2>"$err" && return 1
-	grep -qE "kernel report|KUnit at boot|KCSAN: .*(the series' code|in base code, not in)|CONSOLE_MUST|series-funcs.sh failed" "$err" ||
+	grep -qE "kernel report|KUnit at boot|KCSAN: .*(the series' code|in base code, not in|could not resolve|no VMLINUX)|CONSOLE_MUST|series-funcs.sh" "$err" ||
 		return 1
 	cat "$err" >&2
 }

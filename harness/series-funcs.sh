@@ -1,5 +1,5 @@
 #!/bin/bash
-# usage: harness/series-funcs.sh
+# usage: harness/series-funcs.sh [--lines]
 #
 # The kernel functions the series adds or changes, one name a line,
 # sorted: every function of a kernel .c or .h file (outside tools/,
@@ -37,23 +37,42 @@ funcs() {
 }
 
 # The tree under test: $SRC against the base, edits not yet exported
-# included; new files not yet added to git too, whole.
+# included; new files not yet added to git too, whole. Plain git output
+# whatever the user's configuration (prefixes, colour, external diff).
+set -o pipefail
 git -C "$SRC" rev-parse -q --verify base >/dev/null || die "$SRC has no 'base' tag; run 'make base'"
+tmpf=$(mktemp)
+trap 'rm -f "$tmpf"' EXIT
+spec=('*.c' '*.h' ':!tools' ':!Documentation' ':!scripts' ':!samples')
+gdiff() {
+	git -C "$SRC" diff -U0 --no-ext-diff --no-color --no-renames \
+		--src-prefix=a/ --dst-prefix=b/ "$@"
+}
 {
-	git -C "$SRC" diff -U0 base -- '*.c' '*.h' ':!tools' ':!Documentation' ':!scripts' ':!samples'
-	git -C "$SRC" ls-files --others --exclude-standard -- '*.c' '*.h' ':!tools' ':!Documentation' |
+	gdiff base -- "${spec[@]}"
+	git -C "$SRC" ls-files --others --exclude-standard -- "${spec[@]}" |
 		while read -r f; do
-			git -C "$SRC" diff -U0 --no-index /dev/null "$f" || true
+			# exits 1: the files differ
+			gdiff --no-index /dev/null "$f" || [ $? -eq 1 ]
 		done
 } | awk '
 	/^\+\+\+ / { f = $2; sub(/^b\//, "", f); next }
 	/^@@ / { split($3, a, /[+,]/); l = a[2]; next }
 	/^--- / { next }
 	/^\+/ { print f, l; l++; next }
-	/^-/ { print f, l; next }' > "${TMPDIR:-/tmp}/series-funcs.$$"
-trap 'rm -f "${TMPDIR:-/tmp}/series-funcs.$$"' EXIT
-cut -d' ' -f1 "${TMPDIR:-/tmp}/series-funcs.$$" | sort -u | while read -r f; do
+	/^-/ { print f, l; next }' > "$tmpf" || die "git diff of $SRC against its base failed"
+grep -q '^mm/pt_reclaim\.c ' "$tmpf" ||
+	die "$SRC against its base adds no line to mm/pt_reclaim.c: not the series' tree? (make tree)"
+
+# --lines: the lines themselves, "FILE LINE" (an added line, or the
+# line before which lines were removed), for harness/verdict.sh, which
+# matches the file:line of a frame (and of what was inlined there).
+if [ "${1:-}" = --lines ]; then
+	sort -u "$tmpf"
+	exit
+fi
+cut -d' ' -f1 "$tmpf" | sort -u | while read -r f; do
 	[ -f "$SRC/$f" ] || continue
 	# shellcheck disable=SC2046 # one line number a word
-	funcs "$SRC/$f" $(awk -v f="$f" '$1 == f { print $2 }' "${TMPDIR:-/tmp}/series-funcs.$$")
+	funcs "$SRC/$f" $(awk -v f="$f" '$1 == f { print $2 }' "$tmpf")
 done | sort -u

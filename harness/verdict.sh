@@ -111,62 +111,109 @@ done <<<"${CONSOLE_MUST:-}"
 
 # KCSAN's data-race reports ("BUG: KCSAN: data-race in A / B", then the
 # stack of each side, up to the closing "===" line; lib.sh's
-# kcsan_reports), judged one by one: a report with a function of the
-# series (harness/series-funcs.sh) in either stack fails. With VMLINUX
-# (load_arch exports the conf's; a kernel with debug info, as
-# kcsan.config builds it) each frame is resolved by scripts/faddr2line
-# into the functions inlined there too, so that a static function of the
-# series inlined into a base function is seen; a frame it cannot resolve
-# fails the report. A report in base code passes only when its title
-# (offsets taken out) is a line of harness/selftests/kcsan-base.txt, the
-# races recorded on the unpatched kernel, each with its reason
-# (harness/kcsan-base.sh). Their "BUG:" lines are then no general report
-# below.
+# kcsan_reports), judged one by one: a report with the series' code in
+# either stack fails. The series' code: the lines the tree under test
+# adds since the base, or before which it removes some
+# (harness/series-funcs.sh --lines; every line of a file it adds). Each
+# frame ("func+0xoff/0xsize", a return address but at the top) is
+# resolved with VMLINUX (load_arch exports the conf's; a kernel with
+# debug info, as kcsan.config builds it) and its System.map: addr2line
+# -i gives the file:line of the frame and of every function inlined
+# there, at off and off-1 (the call itself, in a frame below the top);
+# any of them on such a line makes the report the series'. A frame that
+# does not resolve fails the report. Without VMLINUX a report fails,
+# unless VERDICT_KCSAN_NAMES=1 (harness/tests/verdict.sh's made-up logs):
+# then a frame is the series' when its function is one the series
+# changes (harness/series-funcs.sh). A report in base code passes only
+# when its title (offsets taken out) is a line of
+# harness/selftests/kcsan-base.txt ("TITLE -- reason"), the races
+# recorded on the unpatched kernel (harness/kcsan-base.sh). Their "BUG:"
+# lines are then no general report below.
 kcsan_base=${KCSAN_BASE:-$HARNESS/selftests/kcsan-base.txt}
 if grep -qa 'BUG: KCSAN: ' "$log"; then
-	"$HARNESS/series-funcs.sh" > "$tmp/funcs" || { echo "$label: harness/series-funcs.sh failed" >&2; fail=$((fail + 1)); }
 	sed -n '/^#/d; / -- /{ s/ -- .*//; p; }' "$kcsan_base" 2>/dev/null > "$tmp/known" || true
 	kcsan_reports "$log" > "$tmp/kcsan"
-	# frame -> the functions at it (itself and those inlined there), a
-	# line "FRAME NAME.." each.
-	: > "$tmp/resolved"
-	if [ -n "${VMLINUX:-}" ]; then
-		# shellcheck disable=SC2046 # a frame a word
-		CROSS_COMPILE=${VMLINUX_CROSS_COMPILE:-} "$SRC/scripts/faddr2line" "$VMLINUX" $(cut -f2 "$tmp/kcsan" | tr ' ' '\n' | sort -u) \
-			> "$tmp/faddr" 2>&1 || true
-		awk '
-		/^[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+\/0x[0-9a-f]+:$/ {
-			if (fr != "" && names != "") print fr names
-			fr = substr($0, 1, length($0) - 1); names = ""; next
-		}
-		fr != "" && / at [^ ]+:[0-9?]+/ {
-			l = $0; sub(/^\(inlined by\) /, "", l); sub(/ at .*/, "", l); names = names " " l
-		}
-		END { if (fr != "" && names != "") print fr names }' "$tmp/faddr" > "$tmp/resolved"
+	cut -f2 "$tmp/kcsan" | tr ' ' '\n' | sed '/^$/d' | sort -u > "$tmp/frames"
+	mode=lines
+	if [ -z "${VMLINUX:-}" ]; then
+		mode=none
+		[ "${VERDICT_KCSAN_NAMES:-0}" != 1 ] || mode=names
+	elif [ ! -f "$VMLINUX" ] || [ ! -f "${VMLINUX%/*}/System.map" ]; then
+		mode=none
 	fi
+	case $mode in
+	names)
+		"$HARNESS/series-funcs.sh" > "$tmp/ours" ||
+			{ echo "$label: harness/series-funcs.sh failed" >&2; fail=$((fail + 1)); }
+		# frame -> its function
+		awk '{ s = $1; sub(/\+.*/, "", s); sub(/\..*/, "", s); print $1, s }' "$tmp/frames" > "$tmp/where"
+		;;
+	lines)
+		"$HARNESS/series-funcs.sh" --lines | sed 's/ /:/' > "$tmp/ours" ||
+			{ echo "$label: harness/series-funcs.sh --lines failed" >&2; fail=$((fail + 1)); }
+		# FRAME ADDRESS, at off and off-1, for every symbol of that name
+		awk 'NR == FNR { if ($2 ~ /^[tTwW]$/) a[$3] = a[$3] " " $1; next }
+		{
+			f = $1; s = f; sub(/\+.*/, "", s)
+			o = f; sub(/^[^+]*\+0x/, "", o); sub(/\/.*/, "", o)
+			off = 0
+			for (i = 1; i <= length(o); i++)
+				off = off * 16 + index("0123456789abcdef", substr(o, i, 1)) - 1
+			n = split(a[s], ad, " ")
+			for (k = 1; k <= n; k++) {
+				printf "%s %s\n", f, ad[k] ":" off
+				if (off > 0)
+					printf "%s %s\n", f, ad[k] ":" off - 1
+			}
+		}' "${VMLINUX%/*}/System.map" "$tmp/frames" |
+			while read -r fr ao; do
+				printf '%s 0x%x\n' "$fr" $((0x${ao%%:*} + ${ao#*:}))
+			done > "$tmp/addrs"
+		# ADDRESS: func at path:line, then " (inlined by) func at ..."
+		if [ -s "$tmp/addrs" ]; then
+			# shellcheck disable=SC2046 # an address a word
+			"${VMLINUX_CROSS_COMPILE:-}addr2line" -a -f -i -p -e "$VMLINUX" \
+				$(cut -d' ' -f2 "$tmp/addrs") > "$tmp/a2l" 2>&1 || true
+		else
+			: > "$tmp/a2l"
+		fi
+		# frame -> "path:line" of each level, paths relative to the tree
+		awk -v src="$SRC/" 'NR == FNR { fr[$2] = fr[$2] " " $1; next }
+		/^0x[0-9a-f]+: / { a = $1; sub(/:$/, "", a); sub(/^0x0*/, "0x", a); sub(/^[^:]*: /, "") }
+		/ at [^ ]+:[0-9]+/ {
+			l = $0; sub(/.* at /, "", l); sub(/ .*/, "", l)
+			if (index(l, src) == 1)
+				l = substr(l, length(src) + 1)
+			n = split(fr[a], f, " ")
+			for (k = 1; k <= n; k++)
+				print f[k], l
+		}' "$tmp/addrs" "$tmp/a2l" | sort -u > "$tmp/where"
+		;;
+	esac
 	while read -r n rest; do
 		title=${rest%%$'\t'*}
 		frames=${rest#*$'\t'}
 		ours='' unresolved=''
+		if [ "$mode" = none ]; then
+			echo "$label: KCSAN: $title ($n times): no VMLINUX (or its System.map) to resolve the frames with (${VMLINUX:-unset}): cannot tell whose it is" >&2
+			fail=$((fail + 1))
+			continue
+		fi
 		for fr in $frames; do
-			names=${fr%%+*}
-			if [ -n "${VMLINUX:-}" ]; then
-				r=$(awk -v f="$fr" '$1 == f { $1 = ""; print; exit }' "$tmp/resolved")
-				[ -n "$r" ] || unresolved="$unresolved $fr"
-				names="$names $r"
-			fi
-			for nm in $names; do
-				if grep -qxF -- "${nm%%.*}" "$tmp/funcs"; then
-					ours=${nm%%.*}
+			w=$(awk -v f="$fr" '$1 == f { print $2 }' "$tmp/where")
+			[ -n "$w" ] || unresolved="$unresolved $fr"
+			for loc in $w; do
+				if grep -qxF -- "$loc" "$tmp/ours"; then
+					ours="$loc ($fr)"
 					break 2
 				fi
 			done
 		done
 		if [ -n "$ours" ]; then
-			echo "$label: KCSAN: $title ($n times): the series' code ($ours) in its stack" >&2
+			echo "$label: KCSAN: $title ($n times): the series' code in its stack: $ours" >&2
 			fail=$((fail + 1))
 		elif [ -n "$unresolved" ]; then
-			echo "$label: KCSAN: $title ($n times): scripts/faddr2line could not resolve$unresolved in $VMLINUX (no debug info, or not this console's kernel?): cannot tell whose it is" >&2
+			echo "$label: KCSAN: $title ($n times): could not resolve$unresolved with $VMLINUX (no debug info, or not this console's kernel?): cannot tell whose it is" >&2
 			fail=$((fail + 1))
 		elif grep -qxF -- "$title" "$tmp/known"; then
 			echo "$label: KCSAN: $title ($n times): a base race, known (${kcsan_base#"$TOP"/})" >&2

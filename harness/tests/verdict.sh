@@ -6,8 +6,10 @@
 . "$(dirname "$0")/../lib.sh"
 
 scratch_dir
-# What load_arch exports in make check is not these made-up logs' kernel.
+# What load_arch exports in make check is not these made-up logs' kernel;
+# their frames are matched by function name (no vmlinux resolves them).
 unset VMLINUX CONSOLE_MUST
+export VERDICT_KCSAN_NAMES=1
 
 good() {
 	cat <<'LOG'
@@ -130,8 +132,10 @@ expect kcsan-two "4 1 3" 1 demo_suite
   echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-glued.log"
 grep -q 'step 3\[   20.000005\]  pt_reclaim_zap_unlink+' "$tmp/kcsan-glued.log" || fail "kcsan-glued: the made-up log is not what the test means"
 expect kcsan-glued "4 1 3" 1 demo_suite
-# A kernel whose frames cannot be resolved (VMLINUX without them): fails.
+# A kernel whose frames cannot be resolved (VMLINUX missing), or none
+# named and no leave to match names: fails.
 VMLINUX=$tmp/no-vmlinux expect kcsan-known "4 1 3" 1 demo_suite
+VERDICT_KCSAN_NAMES=0 expect kcsan-known "4 1 3" 1 demo_suite
 # A general report next to a known KCSAN one is still a failure.
 { good; kcsan base_a base_b vfs_read; echo "BUG: Bad page map in process x"; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-other.log"
 expect kcsan-other "4 1 3" 1 demo_suite
