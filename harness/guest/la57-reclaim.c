@@ -45,17 +45,6 @@ static int has_la57(void)
 	return found;
 }
 
-static int sysctl(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 /* 1 GiB aligned to 1 GiB at or near @hint: mapped 2 GiB, trimmed. */
 static char *map_high(unsigned long hint)
 {
@@ -97,7 +86,7 @@ int main(void)
 		p[off] = 1;
 		q[off] = (char)(off / STEP) | 1;
 	}
-	if (sysctl(dn, "0")) {
+	if (write_sysctl(dn, "0")) {
 		printf("la57-reclaim: FAIL: cannot write %s\n", dn);
 		return 1;
 	}
@@ -115,7 +104,7 @@ int main(void)
 	freed = readkey("/proc/vmstat", "pt_reclaim_freed") - freed0;
 	pmd = readkey("/proc/vmstat", "pt_reclaim_pmd_freed") - pmd0;
 	pte1 = readkey("/proc/self/status", "VmPTE");
-	sysctl(dn, "1");
+	write_sysctl(dn, "1");
 	printf("la57-reclaim: %ld PTE tables and %ld PMD tables freed, VmPTE %ld -> %ld kB\n",
 	       freed, pmd, pte0, pte1);
 	if (freed != GIB / STEP) {

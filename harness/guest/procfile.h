@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * For the guest programs that read counters from /proc files.
+ * For the guest programs that read counters from /proc files and write
+ * sysctls.
  */
 #ifndef GUEST_PROCFILE_H
 #define GUEST_PROCFILE_H
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * The number after KEY in FILE, on the first line that starts with KEY
@@ -30,6 +33,19 @@ static inline long readkey(const char *file, const char *key)
 		}
 	fclose(f);
 	return v;
+}
+
+/* Write @val to the /proc/sys file @path, whole: 0, or -1 (errno set). */
+static inline int write_sysctl(const char *path, const char *val)
+{
+	ssize_t n = (ssize_t)strlen(val);
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, n) == n;
+	close(fd);
+	return ok ? 0 : -1;
 }
 
 #endif

@@ -32,14 +32,11 @@
 #define GIB (1UL << 30)
 #define STEP (2UL << 20)
 
+/* Set a sysctl; a failure is said, and the round goes on. */
 static void sysctl(const char *path, const char *val)
 {
-	int fd = open(path, O_WRONLY);
-
-	if (fd < 0 || write(fd, val, strlen(val)) < 0)
+	if (write_sysctl(path, val))
 		perror(path);
-	if (fd >= 0)
-		close(fd);
 }
 
 static double now(void)
