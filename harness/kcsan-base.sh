@@ -40,7 +40,7 @@ missing=0 n=0
 while read -r count rest; do
 	title=${rest%%$'\t'*}
 	n=$((n + 1))
-	if sed -n '/^#/d; / -- /{ s/ -- .*//; p; }' "$list" 2>/dev/null | grep -qxF -- "$title"; then
+	if kcsan_listed "$list" | grep -qxF -- "$title"; then
 		echo "listed: $title ($count times)"
 	else
 		echo "NOT LISTED: $title ($count times)"

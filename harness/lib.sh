@@ -337,6 +337,13 @@ kernel_and_selftests() {
 	"$HARNESS/build.sh" "$1" && "$HARNESS/selftests.sh" "$1"
 }
 
+# kcsan_listed FILE: the titles harness/selftests/kcsan-base.txt (FILE)
+# lists, one a line: each line's text before its first " -- " (the
+# reason follows), comments left out; nothing when FILE is missing.
+kcsan_listed() {
+	[ ! -f "$1" ] || sed -n '/^#/d; / -- /{ s/ -- .*//; p; }' "$1"
+}
+
 # tree_commit: HEAD's short hash, with " (with uncommitted changes)" when
 # the tree (but results/) differs from it, untracked files included: what
 # a published result names as the code it ran.

@@ -131,7 +131,7 @@ done <<<"${CONSOLE_MUST:-}"
 # lines are then no general report below.
 kcsan_base=${KCSAN_BASE:-$HARNESS/selftests/kcsan-base.txt}
 if grep -qa 'BUG: KCSAN: ' "$log"; then
-	sed -n '/^#/d; / -- /{ s/ -- .*//; p; }' "$kcsan_base" 2>/dev/null > "$tmp/known" || true
+	kcsan_listed "$kcsan_base" > "$tmp/known"
 	kcsan_reports "$log" > "$tmp/kcsan"
 	cut -f2 "$tmp/kcsan" | tr ' ' '\n' | sed '/^$/d' | sort -u > "$tmp/frames"
 	mode=lines
