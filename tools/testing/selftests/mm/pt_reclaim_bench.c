@@ -18,7 +18,8 @@
  *            "full" (every entry set) and "last" (only each table's last
  *            entry set, the longest lockless pass).
  *  sparse    k empty tables spread over a 1 GiB or a 64 TiB reservation:
- *            us per call, which should follow k, not the size.
+ *            us per call, which should follow k, not the size (a k
+ *            above the tables that fit, as with 64 KiB pages, is left out).
  *  fault     anonymous write faults per second, 1 and 2 threads, small
  *            pages, fresh tables each round (the same on any kernel).
  *  refault   first touch, ns per fault, of tables never touched, of tables
@@ -328,6 +329,9 @@ static void fig_sparse(void)
 		p = map_aligned(len);
 		for (i = 0; i < ARRAY_SIZE(ks); i++) {
 			k = ks[i];
+			/* Fewer tables than k in len (64 KiB pages: 2 in 1 GiB). */
+			if (k > len / span)
+				continue;
 			stride = k ? (len / k) & ~(span - 1) : 0;
 			snprintf(cas, sizeof(cas), "%lu_GiB_k=%lu", len / GIB, k);
 			for (r = -1; r < reps; r++) {
@@ -498,15 +502,37 @@ static long page_tables_settled_kb(void)
 	return kb;
 }
 
+/*
+ * Can @bytes be written for figure @fig, case @cas? Not more than a
+ * quarter of MemTotal (64 KiB pages: a table spans 512 MiB); else say so.
+ */
+static bool fits(unsigned long bytes, const char *fig, const char *cas)
+{
+	long total = proc_kb("/proc/meminfo", "MemTotal");
+
+	if (total > 0 && bytes >> 10 <= (unsigned long)total / 4)
+		return true;
+	printf("# %s %s: %lu MiB to write, more than a quarter of memory: not measured\n",
+	       fig, cas, bytes >> 20);
+	return false;
+}
+
 static void fig_memory(void)
 {
-	unsigned long len = (quick ? 64UL : 512UL) << 20, n = len / span;
-	double per_gib = (double)GIB / len;
+	unsigned long len = (quick ? 64UL : 512UL) << 20, n;
+	double per_gib;
 	long pte0, pte1, pte2, pt1, pt2;
 	char cas[32], *p;
 	int r, wait;
 
+	/* At least one table's span (64 KiB pages: 512 MiB). */
+	if (len < span)
+		len = span;
+	n = len / span;
+	per_gib = (double)GIB / len;
 	snprintf(cas, sizeof(cas), "%lu_MiB", len >> 20);
+	if (!fits(len, "memory", cas))
+		return;
 	for (r = 0; r < reps; r++) {
 		pte0 = vmpte_kb();
 		p = map_aligned(len);
@@ -594,6 +620,9 @@ static void fig_dontneed(void)
 	for (c = 0; c < ARRAY_SIZE(cases); c++) {
 		snprintf(cas, sizeof(cas), "%s_tables=%lu", cases[c].name,
 			 cases[c].n);
+		if (!fits(cases[c].n * span / cases[c].stride * page_size,
+			  "dontneed", cas))
+			continue;
 		for (r = -1; r < reps; r++) {
 			warmup = r < 0;
 			off = timed_dontneed(cases[c].n, cases[c].stride, 0);
