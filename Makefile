@@ -1,7 +1,7 @@
 # MADV_PT_RECLAIM: entry points. Each target runs one harness script;
 # the scripts say what they do at their top. See README.md.
 #
-#   make demo  [ARCH=x86_64|s390x|arm64|riscv64]  the feature in a booted kernel
+#   make demo  [ARCH=x86_64|s390x|arm64|riscv64|..]  the feature in a booted kernel (ARCH: a harness/arch/*.conf)
 #   make check                              every test, every arch
 #   make matrix [MATRIX="m68k .."]          configs beyond make check (other arches, debug, no split locks, Xen PV)
 #   make mutate [VARIANTS="pmd-recheck .."]  known-bad variants the tests must catch (~4 min each)
@@ -49,7 +49,7 @@ selftests: build
 	@$(H)/selftests.sh $(ARCH)
 
 run: build
-	@test -n "$(PROG)" || { echo "usage: make run ARCH=x86_64|s390x|arm64|riscv64 PROG=path [ARGS=..]" >&2; exit 2; }
+	@test -n "$(PROG)" || { echo "usage: make run ARCH=NAME PROG=path [ARGS=..] (NAME: a harness/arch/NAME.conf)" >&2; exit 2; }
 	@FILES="$(FILES)" $(H)/run.sh $(ARCH) $(PROG) $(ARGS)
 
 demo: build

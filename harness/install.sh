@@ -5,21 +5,46 @@
 # are missing. Needs root for that; says which packages when it is not,
 # and which package apt cannot provide when one is missing from the
 # archive. (Never install gcc-multilib: it removes the s390x cross
-# compiler.) --matrix (make matrix) adds the Xen hypervisor that
-# make matrix's x86_64-xen boots (harness/arch/x86_64-xen.conf), asked
-# for only there: its package runs update-grub, which adds Xen entries
-# to the boot menu of a host with GRUB.
+# compiler.) The packages of each architecture (QEMU, cross compiler)
+# come from its harness/arch/*.conf (QEMU_PACKAGE, CROSS_PACKAGES) and
+# from the builds of harness/matrix/*.build (PACKAGE). --matrix (make
+# matrix) adds the Xen hypervisor that make matrix's x86_64-xen boots
+# (XEN_PACKAGE of harness/arch/x86_64-xen.conf), asked for only there:
+# its package runs update-grub, which adds Xen entries to the boot menu
+# of a host with GRUB.
 . "$(dirname "$0")/lib.sh"
 
+# arch_packages [--xen]: the packages the confs and matrix entries name
+# (--xen: only the confs' XEN_PACKAGE).
+arch_packages() {
+	local conf
+	for conf in "$HARNESS"/arch/*.conf; do
+		(
+			load_arch "$(basename "$conf" .conf)"
+			if [ "${1:-}" = --xen ]; then
+				echo "${XEN_PACKAGE:-}"
+			else
+				echo "$QEMU_PACKAGE $CROSS_PACKAGES"
+			fi
+		) || exit 1
+	done
+	if [ "${1:-}" != --xen ]; then
+		for conf in "$HARNESS"/matrix/*.build; do
+			(
+				# shellcheck source=/dev/null
+				. "$conf"
+				echo "${PACKAGE:?$conf: PACKAGE is not set}"
+			) || exit 1
+		done
+	fi
+}
+
 read_base
+arch=$(arch_packages) || die "cannot read the packages of harness/arch/*.conf and harness/matrix/*.build"
 PACKAGES="$PACKAGE
 	make gcc libc6-dev git patch binutils python3 xz-utils rsync ccache
 	flex bison bc cpio kmod libelf-dev libssl-dev dwarves
-	qemu-system-x86 qemu-system-misc
-	gcc-s390x-linux-gnu libc6-dev-s390x-cross
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
-	gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
-	gcc-m68k-linux-gnu gcc-sparc64-linux-gnu
+	$arch
 	libnuma-dev libcap-dev
 	libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libmimalloc2.0
 	sparse python3-sphinx python3-sphinx-rtd-theme python3-ply
@@ -31,7 +56,8 @@ list=
 for arg in "$@"; do
 	case $arg in
 	--list) list=1 ;;
-	--matrix) PACKAGES="$PACKAGES xen-hypervisor-4.17-amd64" ;;
+	--matrix) PACKAGES="$PACKAGES $(arch_packages --xen)" ||
+		die "cannot read XEN_PACKAGE of harness/arch/*.conf" ;;
 	*) die "usage: $me [--list] [--matrix]" ;;
 	esac
 done

@@ -84,7 +84,8 @@ series_identity() {
 }
 
 # load_arch ARCH: source harness/arch/ARCH.conf and check every key is set.
-ARCH_KEYS="LINUX_ARCH CROSS_COMPILE KCONFIG_FRAGMENTS KERNEL_IMAGE QEMU_ARCH QEMU_ARGS CMDLINE BOOT_TIMEOUT CC_USER"
+ARCH_KEYS="LINUX_ARCH CROSS_COMPILE KCONFIG_FRAGMENTS KERNEL_IMAGE QEMU_ARCH QEMU_PACKAGE
+	CROSS_PACKAGES ELF_MACHINE QEMU_ARGS CMDLINE BOOT_TIMEOUT CC_USER"
 load_arch() {
 	local arch=$1 conf key
 	conf=$HARNESS/arch/$arch.conf
@@ -92,7 +93,8 @@ load_arch() {
 		die "unknown ARCH '$arch'; known: $(cd "$HARNESS/arch" && ls -- *.conf | sed 's/\.conf$//' | tr '\n' ' ')"
 	fi
 	for key in $ARCH_KEYS TEST_LISTS SELFTESTS KERNEL_OF GUEST_PROGS \
-		KUNIT_SUITES XEN_ELF XEN_GZ XEN_PACKAGE XEN_CMDLINE CONSOLE_MUST; do
+		KUNIT_SUITES XEN_ELF XEN_GZ XEN_PACKAGE XEN_CMDLINE CONSOLE_MUST \
+		LINT_SPARSE; do
 		unset "$key"
 	done
 	# shellcheck source=/dev/null
@@ -129,6 +131,9 @@ load_arch() {
 	# prints at boot must match (harness/verdict.sh): that a checker
 	# the conf is about (KCSAN) runs.
 	export CONSOLE_MUST=${CONSOLE_MUST:-}
+	# Optional: "no" when make check's lint must not run sparse on the
+	# arch's kernel (a sparse that cannot parse its build), with why.
+	LINT_SPARSE=${LINT_SPARSE:-yes}
 	if [ -n "$XEN_ELF" ]; then
 		for key in XEN_GZ XEN_PACKAGE XEN_CMDLINE; do
 			[ -n "${!key:-}" ] || die "$conf: XEN_ELF is set, $key is not"
@@ -139,20 +144,6 @@ load_arch() {
 	# The kernel's vmlinux and its binutils' prefix: harness/verdict.sh
 	# resolves the frames of a KCSAN report with them.
 	export VMLINUX=$KBUILD/vmlinux VMLINUX_CROSS_COMPILE=$CROSS_COMPILE
-	# The Debian packages of the arch's QEMU and cross compiler, for
-	# the messages that name what to install.
-	case $QEMU_ARCH in
-	x86_64) QEMU_PACKAGE=qemu-system-x86 ;;
-	aarch64) QEMU_PACKAGE=qemu-system-arm ;;
-	*) QEMU_PACKAGE=qemu-system-misc ;;
-	esac
-	case $LINUX_ARCH in
-	x86) CROSS_PACKAGES="gcc libc6-dev" ;;
-	s390) CROSS_PACKAGES="gcc-s390x-linux-gnu libc6-dev-s390x-cross" ;;
-	arm64) CROSS_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross" ;;
-	riscv) CROSS_PACKAGES="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross" ;;
-	*) die "$conf: no Debian cross-compiler packages known for LINUX_ARCH=$LINUX_ARCH (harness/lib.sh load_arch)" ;;
-	esac
 }
 
 # init_tests ARCH LIST..: the guest's init.tests (harness/guest) for the
