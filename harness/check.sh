@@ -68,13 +68,6 @@ timed() {
 	times+=$(printf '%-28s %5d s' "$1" "$(( $(date +%s) - $2 ))")$'\n'
 }
 
-# count_lines REGEX TEXT: how many lines of TEXT match REGEX. Not
-# "grep -c" bare: it exits 1 when the count is 0, and under set -e that
-# ends this script in the middle of an assignment, without a word.
-count_lines() {
-	printf '%s\n' "$2" | grep -c -- "$1" || true
-}
-
 # prebuild ARCH..: build the kernel and the selftests of each ARCH, one
 # after the other, at nice 19, each into $pre/ARCH.log, then write
 # $pre/ARCH.status ("ok" or "failed"). A TCG guest keeps a host core busy
@@ -172,15 +165,20 @@ for arch in $archs; do
 	# harness/selftests/feature-skips.txt allows them, the base mm
 	# selftests no worse than on the unpatched kernel. One verdict.
 	if out=$("$HARNESS/skips.sh" "$arch" "$dir/console.log" 2>&1); then
-		printf '%s\n' "$out"
-		pass=$((pass + 1))
-		row "$arch" "skip budget" 1 0 0
+		rc=0
 	else
-		printf '%s\n' "$out"
-		failed "$(printf '%s\n' "$out" | grep -v ': ok: ')"
-		fail=$((fail + 1))
-		row "$arch" "skip budget" 0 1 0
+		rc=1
 	fi
+	printf '%s\n' "$out"
+	[ "$rc" = 0 ] || failed "$(printf '%s\n' "$out" | grep -v ': ok: ')"
+	# Its lines as KTAP, counted by the kernel's parser; a skips.sh that
+	# failed with no "FAIL" line of its own still counts one failure.
+	printf '%s\n' "$out" | ktap_of_lines "skips: ok: " "skips: FAIL: " > "$dir/skips.ktap"
+	read -r p f _ <<<"$(ktap_count "$dir/skips.ktap" 2>/dev/null)"
+	[ "$rc" = 0 ] || [ "${f:-0}" != 0 ] || f=1
+	pass=$((pass + ${p:-0}))
+	fail=$((fail + ${f:-1}))
+	row "$arch" "skip budget" "${p:-0}" "${f:-1}" 0
 done
 
 # Normally done already: the last arch waited for its build.
@@ -188,20 +186,27 @@ done
 
 # CHECK_KERNELS_ONLY=1 (harness/matrix.sh): the kernels above only.
 if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
-	# checks NAME SCRIPT [ARGS]: run a checker that prints "NAME: ok: ..."
-	# and "NAME: FAIL: ..." per check and "NAME: N problems" last; one
-	# verdict per check, and a failure when it did not finish.
+	# checks NAME SCRIPT [ARGS]: run a checker that prints "NAME: ok: ...",
+	# "NAME: FAIL: ..." or "NAME: SKIP: ..." per check and "NAME: N
+	# problems" last; its lines become KTAP (build/check-ktap/NAME.ktap),
+	# which the kernel's parser counts; a failure more when it did not
+	# finish.
+	mkdir -p "$BUILD/check-ktap"
 	checks() {
-		local name=$1 script=$2 out s nfail npass
+		local name=$1 script=$2 out s nfail npass nskip
 		shift 2
 		s=$(date +%s)
 		out=$("$script" "$@" 2>&1) || true
 		timed "$name" "$s"
 		printf '%s\n' "$out"
-		npass=$(count_lines "^$name: ok:" "$out")
+		printf '%s\n' "$out" |
+			ktap_of_lines "$name: ok: " "$name: FAIL: " "$name: SKIP: " \
+			> "$BUILD/check-ktap/$name.ktap"
+		read -r npass nfail nskip <<<"$(ktap_count "$BUILD/check-ktap/$name.ktap" 2>/dev/null)"
+		npass=${npass:-0} nfail=${nfail:-1} nskip=${nskip:-0}
 		pass=$((pass + npass))
-		nfail=$(count_lines "^$name: FAIL:" "$out")
 		fail=$((fail + nfail))
+		skip=$((skip + nskip))
 		[ "$nfail" = 0 ] ||
 			failed "$(printf '%s\n' "$out" | grep "^$name: FAIL:")"
 		printf '%s\n' "$out" | grep -q "^$name: [0-9]* problems\$" || {
@@ -210,7 +215,7 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 			fail=$((fail + 1))
 			nfail=$((nfail + 1))
 		}
-		row "$name" "${script#"$TOP"/}" "$npass" "$nfail" 0
+		row "$name" "${script#"$TOP"/}" "$npass" "$nfail" "$nskip"
 	}
 
 	# The upstream checks (checkpatch, kernel-doc, htmldocs, sparse per arch
@@ -259,7 +264,13 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 		out=$(MUTATE_QUICK=1 "$HARNESS/mutate.sh" vma-coverage 2>&1) || true
 		timed "mutate (vma-coverage)" "$s"
 		printf '%s\n' "$out"
-		read -r p f <<<"$(printf '%s\n' "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -n 1)"
+		# Its "ok: VARIANT ..." and "FAILED: VARIANT ..." lines, as KTAP.
+		p=
+		if printf '%s\n' "$out" | grep -q '^[0-9]* passed, [0-9]* failed$'; then
+			printf '%s\n' "$out" | ktap_of_lines "ok: " "FAILED: " \
+				> "$BUILD/check-ktap/mutate.ktap"
+			read -r p f _ <<<"$(ktap_count "$BUILD/check-ktap/mutate.ktap" 2>/dev/null)"
+		fi
 		if [ -z "${p:-}" ]; then
 			echo "FAILED: harness/mutate.sh did not finish"
 			failed "harness/mutate.sh vma-coverage did not finish"
@@ -277,22 +288,26 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 	# Harness self-tests (some boot the x86_64 kernel built above): one
 	# verdict each, from the exit status.
 	st=$(date +%s)
-	tp=0 tf=0
+	: > "$BUILD/check-ktap/harness.log"
 	for t in "$HARNESS"/tests/*.sh; do
 		[ -e "$t" ] || continue
 		name=harness/tests/$(basename "$t")
 		s=$(date +%s)
 		if "$t"; then
-			echo "ok: $name ($(elapsed "$s"))"
-			pass=$((pass + 1))
-			tp=$((tp + 1))
+			line="ok: $name ($(elapsed "$s"))"
 		else
-			echo "FAILED: $name ($(elapsed "$s"))"
+			line="FAILED: $name ($(elapsed "$s"))"
 			failed "$name"
-			fail=$((fail + 1))
-			tf=$((tf + 1))
 		fi
+		echo "$line"
+		echo "$line" >> "$BUILD/check-ktap/harness.log"
 	done
+	ktap_of_lines "ok: " "FAILED: " < "$BUILD/check-ktap/harness.log" \
+		> "$BUILD/check-ktap/harness.ktap"
+	read -r tp tf _ <<<"$(ktap_count "$BUILD/check-ktap/harness.ktap" 2>/dev/null)"
+	tp=${tp:-0} tf=${tf:-1}
+	pass=$((pass + tp))
+	fail=$((fail + tf))
 	row harness "harness/tests/*.sh" "$tp" "$tf" 0
 
 	timed "harness/tests" "$st"

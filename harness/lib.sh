@@ -345,3 +345,56 @@ tree_commit() {
 		c="$c (with uncommitted changes)"
 	echo "$c"
 }
+
+# One way to count: every result make check counts is a KTAP result line
+# counted by the kernel's own parser (tools/testing/kunit/kunit.py parse).
+#
+# ktap_count FILE: print "PASSED FAILED SKIPPED" for the KTAP results in
+# FILE (crashed and errors count as failed), and on stderr the parser's
+# lines for what failed; print nothing and return 1 when it finds none.
+ktap_count() {
+	local out summary key n p=0 f=0 s=0
+	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$SRC/tools/testing/kunit/kunit.py" \
+		parse "$1" 2>&1) || true
+	summary=$(printf '%s\n' "$out" | grep -a 'Testing complete\. Ran' | tail -n 1)
+	if [ -z "$summary" ]; then
+		printf '%s\n' "$out" | tail -n 20 >&2
+		return 1
+	fi
+	printf '%s\n' "$out" | grep -aE '\[(FAILED|CRASHED|ERROR)\]' >&2 || true
+	for key in passed failed crashed skipped errors; do
+		n=$(printf '%s\n' "$summary" | grep -oE "$key: [0-9]+" | grep -oE '[0-9]+' || echo 0)
+		case $key in
+		passed) p=$((p + n)) ;;
+		skipped) s=$((s + n)) ;;
+		*) f=$((f + n)) ;;
+		esac
+	done
+	echo "$p $f $s"
+}
+
+# ktap_of_lines OK FAIL [SKIP]: the KTAP document of a checker's lines
+# on stdin: a line that starts with OK (a prefix such as "lint: ok: ") is
+# a passed test named by the rest of the line, FAIL a failed one, SKIP a
+# skipped one; every other line is a diagnostic ("# | ...", which no
+# KTAP header or plan matches). A '#' in a name, which KTAP would read as
+# a directive, is dropped.
+ktap_of_lines() {
+	awk -v ok="$1" -v bad="$2" -v skip="${3:-}" '
+		function add(res, name, dir) {
+			gsub(/#/, "", name)
+			line[++nl] = res " " ++n " " name dir
+		}
+		index($0, ok) == 1 { add("ok", substr($0, length(ok) + 1), ""); next }
+		index($0, bad) == 1 { add("not ok", substr($0, length(bad) + 1), ""); next }
+		skip != "" && index($0, skip) == 1 {
+			add("ok", substr($0, length(skip) + 1), " # SKIP"); next
+		}
+		{ line[++nl] = "# | " $0 }
+		END {
+			print "KTAP version 1"
+			print "1.." n + 0
+			for (i = 1; i <= nl; i++)
+				print line[i]
+		}'
+}

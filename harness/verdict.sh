@@ -27,34 +27,28 @@ label=$1
 log=$2
 shift 2
 [ -f "$log" ] || die "$log not found"
-kunit=$SRC/tools/testing/kunit/kunit.py
-[ -f "$kunit" ] || die "$kunit not found; run 'make base'"
+[ -f "$SRC/tools/testing/kunit/kunit.py" ] ||
+	die "$SRC/tools/testing/kunit/kunit.py not found; run 'make base'"
 
 pass=0 fail=0 skip=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# count FILE WHAT: add the KTAP results in FILE to the totals.
+# count FILE WHAT: add the KTAP results in FILE to the totals
+# (ktap_count, harness/lib.sh: the kernel's parser).
 count() {
-	local out summary n
-	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$kunit" parse "$1" 2>&1) || true
-	summary=$(printf '%s\n' "$out" | grep -a 'Testing complete\. Ran' | tail -n 1)
-	if [ -z "$summary" ]; then
-		printf '%s\n' "$out" | tail -n 20 >&2
+	local p f s
+	if ! read -r p f s < <(ktap_count "$1" 2> "$tmp/parser"); then
+		cat "$tmp/parser" >&2
 		echo "$label: $2: kunit.py parse found no results" >&2
 		fail=$((fail + 1))
 		return
 	fi
 	# Show what failed, as the parser reports it.
-	printf '%s\n' "$out" | grep -aE '\[(FAILED|CRASHED|ERROR)\]' | sed "s/^/$label: /" >&2 || true
-	for key in passed failed crashed skipped errors; do
-		n=$(printf '%s\n' "$summary" | grep -oE "$key: [0-9]+" | grep -oE '[0-9]+' || echo 0)
-		case $key in
-		passed) pass=$((pass + n)) ;;
-		skipped) skip=$((skip + n)) ;;
-		*) fail=$((fail + n)) ;;
-		esac
-	done
+	sed "s/^/$label: /" "$tmp/parser" >&2
+	pass=$((pass + p))
+	fail=$((fail + f))
+	skip=$((skip + s))
 }
 
 # The kernel's part (KUnit at boot) and init's part of the log.
