@@ -1291,9 +1291,11 @@ TEST(thp_untouched)
 	ASSERT_NE(p, NULL);
 	ASSERT_EQ(madvise(p, span, MADV_HUGEPAGE), 0);
 	ASSERT_EQ(madvise(p + span, span, MADV_NOHUGEPAGE), 0);
-	memset(p, 7, span);
+	/* The first fault maps the huge page, if there is one to have. */
+	p[0] = 7;
 	if (status_kb(getpid(), "AnonHugePages") <= 0)
 		SKIP(goto out, "the range did not get a huge page");
+	memset(p, 7, span);
 	control_table(_metadata, p + span);
 	pte0 = vmpte_kb();
 	freed0 = vmstat_read("pt_reclaim_freed");
@@ -1314,21 +1316,25 @@ out:
  */
 TEST(hugetlb_untouched)
 {
-	size_t len = 2UL << 20;
+	long hp_kb = proc_kb("/proc/meminfo", "Hugepagesize");
+	size_t len = hp_kb > 0 ? (size_t)hp_kb << 10 : 0;	/* the default */
 	long freed0;
 	char *a, *p;
 
 	if (!pt_reclaim_present(_metadata))
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
+	if (!len)
+		SKIP(return, "no Hugepagesize in /proc/meminfo: no hugetlb");
 	if (len % span)
-		SKIP(return, "a table spans more than a 2 MiB huge page here");
+		SKIP(return, "a table spans more than a %zu kB huge page here",
+		     len >> 10);
 	a = mmap_aligned(len + span, len);
 	ASSERT_NE(a, MAP_FAILED);
 	p = mmap(a, len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED, -1, 0);
 	if (p == MAP_FAILED) {
 		munmap(a, len + span);
-		SKIP(return, "no 2 MiB hugetlb pages here");
+		SKIP(return, "no %zu kB hugetlb page free here", len >> 10);
 	}
 	ASSERT_EQ(mmap(a + len, span, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), a + len);
@@ -1354,7 +1360,9 @@ TEST(mlocked_kept)
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(3);
 	ASSERT_NE(p, NULL);
-	ASSERT_EQ(mlock(p, 2 * span), 0);
+	/* A locked page in each of two tables (not 2 spans: 1 GiB at 64K). */
+	ASSERT_EQ(mlock(p, page_size), 0);
+	ASSERT_EQ(mlock(p + span, page_size), 0);
 	touch(p, 2, 0);
 	control_table(_metadata, p + 2 * span);
 	lck0 = status_kb(getpid(), "VmLck");
@@ -1446,9 +1454,10 @@ TEST(process_madvise_child)
 	iov.iov_len = NR_TABLES * span;
 	/*
 	 * A call takes at most MAX_RW_COUNT bytes (import_iovec()), 2 GiB
-	 * less a page, and a table is freed only when one call's range holds
-	 * its whole span: pieces of whole spans, as the documentation says
-	 * (8 tables of 512 MiB with 64 KiB pages: three calls).
+	 * less a page, and a table is freed only when one range of the
+	 * vector holds its whole span: pieces of whole spans from p, which
+	 * is span-aligned (8 tables of 512 MiB with 64 KiB pages: three
+	 * calls).
 	 */
 	piece = (INT_MAX & ~(page_size - 1)) / span * span;
 	for (off = 0; off < NR_TABLES * span; off += iov.iov_len) {

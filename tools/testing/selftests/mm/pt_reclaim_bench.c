@@ -19,7 +19,8 @@
  *            entry set, the longest lockless pass).
  *  sparse    k empty tables spread over a 1 GiB or a 64 TiB reservation:
  *            us per call, which should follow k, not the size (a k
- *            above the tables that fit, as with 64 KiB pages, is left out).
+ *            above the tables that fit, as with 16 and 64 KiB pages, is
+ *            left out).
  *  fault     anonymous write faults per second, 1 and 2 threads, small
  *            pages, fresh tables each round (the same on any kernel).
  *  refault   first touch, ns per fault, of tables never touched, of tables
@@ -242,6 +243,22 @@ static double timed_reclaim(char *p, unsigned long len, unsigned long n)
 	return t;
 }
 
+/*
+ * Can @bytes be written for figure @fig, case @cas? Not more than half of
+ * MemTotal (with 16 and 64 KiB pages a table spans 32 and 512 MiB); else
+ * say so.
+ */
+static bool fits(unsigned long bytes, const char *fig, const char *cas)
+{
+	long total = proc_kb("/proc/meminfo", "MemTotal");
+
+	if (total > 0 && bytes >> 10 <= (unsigned long)total / 2)
+		return true;
+	printf("# %s %s: %lu MiB to write, more than half of memory: not measured\n",
+	       fig, cas, bytes >> 20);
+	return false;
+}
+
 static void fig_reclaim(void)
 {
 	static const unsigned long all[] = { 1, 8, 64, 512, 4096, 32768 };
@@ -255,6 +272,9 @@ static void fig_reclaim(void)
 	for (i = 0; i < nr; i++) {
 		n = sizes[i];
 		snprintf(cas, sizeof(cas), "tables=%lu", n);
+		/* A page written in each table, and the table: 2 pages each. */
+		if (!fits(2 * n * page_size, "reclaim", cas))
+			continue;
 		for (r = -1; r < reps; r++) {
 			warmup = r < 0;
 			p = map_aligned(n * span);
@@ -277,13 +297,21 @@ static void fig_reclaim(void)
 
 static void fig_scan(void)
 {
-	unsigned long len = (quick ? 16UL : 256UL) << 20, n = len / span;
-	unsigned char *vec = malloc(len / page_size);
-	double t_rec, t_mc, per_gib = (double)GIB / len / 1e6;
+	unsigned long len = (quick ? 16UL : 256UL) << 20, n;
+	unsigned char *vec;
+	double t_rec, t_mc, per_gib;
 	const char *cas;
 	int pass, r;
 	char *p;
 
+	/* At least one table's span, populated (64 KiB pages: 512 MiB). */
+	if (len < span)
+		len = span;
+	n = len / span;
+	per_gib = (double)GIB / len / 1e6;
+	if (!fits(len, "scan", "full"))
+		return;
+	vec = malloc(len / page_size);
 	if (!vec)
 		die("out of memory");
 	p = map_aligned(len);
@@ -454,6 +482,10 @@ static void fig_upstream(void)
 	double t;
 
 	snprintf(cas, sizeof(cas), "chunks=%lu", chunks);
+	if (!per) {
+		printf("# upstream: a 2 MiB chunk is less than a table's span: not measured\n");
+		return;
+	}
 	put("upstream", cas, "vmpte_start_kb", vmpte_kb());
 	p = map_aligned(len);
 	for (i = 0; i < chunks; i++) {
@@ -502,20 +534,6 @@ static long page_tables_settled_kb(void)
 	return kb;
 }
 
-/*
- * Can @bytes be written for figure @fig, case @cas? Not more than a
- * quarter of MemTotal (64 KiB pages: a table spans 512 MiB); else say so.
- */
-static bool fits(unsigned long bytes, const char *fig, const char *cas)
-{
-	long total = proc_kb("/proc/meminfo", "MemTotal");
-
-	if (total > 0 && bytes >> 10 <= (unsigned long)total / 4)
-		return true;
-	printf("# %s %s: %lu MiB to write, more than a quarter of memory: not measured\n",
-	       fig, cas, bytes >> 20);
-	return false;
-}
 
 static void fig_memory(void)
 {
@@ -875,6 +893,12 @@ static void fig_remote(void)
 		printf("# remote: the size of a PMD table is unknown, not measured\n");
 		return;
 	}
+	/* The purger's tables, every 16th of a span, out of a call's reach. */
+	if (pmd_span / 16 > MAX_RW_COUNT) {
+		printf("# remote: a PMD table spans %lu GiB, a call reaches 2: not measured\n",
+		       pmd_span / GIB);
+		return;
+	}
 	if (pmd_span > MAX_RW_COUNT) {
 		printf("# remote: no case pmd: a PMD table spans more than MAX_RW_COUNT\n");
 		ncases--;
@@ -958,6 +982,8 @@ static void fig_remote(void)
 				die("remote: case pmd never reached the PMD pass");
 			if (c == 1 && vmstat_read("pt_reclaim_pmd_freed") != pmd0)
 				die("remote: case pte freed a PMD table");
+			if (c && vmstat_read("pt_reclaim_freed") == freed0)
+				die("remote: case %s freed no PTE table", cases[c]);
 			put("remote", cases[c], "fault_p50_us", remote_pct(sh, 0.5));
 			put("remote", cases[c], "fault_p99_us", remote_pct(sh, 0.99));
 			put("remote", cases[c], "fault_p999_us", remote_pct(sh, 0.999));

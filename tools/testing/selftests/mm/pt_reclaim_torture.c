@@ -553,7 +553,7 @@ static void op_collapse(struct worker *w)
 	unsigned long base = random_slot(w);
 	char *p = page_addr(base);
 
-	if (!have_thp) {
+	if (!have_thp || !thp_fits) {
 		w->declined[OP_COLLAPSE]++;
 		return;
 	}
@@ -1438,7 +1438,7 @@ static bool setup_uc(void)
 		return false;
 	}
 	if (!thp_fits) {
-		ksft_print_msg("uffd collapse: a THP of %lu MiB is more than 1/16 of memory: not run\n",
+		ksft_print_msg("uffd collapse: a %lu MiB THP is over 1/16 of memory: not run\n",
 			       (unsigned long)(uc_thp >> 20));
 		return false;
 	}
@@ -1697,7 +1697,7 @@ int main(int argc, char **argv)
 	unsigned long total[NR_OPS] = {}, declined[NR_OPS] = {};
 	unsigned long mismatches = 0, failures = 0, calls;
 	long freed0, freed1, scanned0, scanned1, pmd_freed0, pmd_freed1;
-	long raced0, raced1;
+	long raced0, raced1, mem_kb;
 	pthread_t reclaimers[16], pmd_worker;
 	struct remote *remote;
 	pid_t remote_pid;
@@ -1761,12 +1761,13 @@ int main(int argc, char **argv)
 	have_thp = thp_is_enabled();
 	/*
 	 * A collapse needs a free block of a THP's size. A 512 MiB THP (64 KiB
-	 * pages) in a guest of 2 GiB rarely finds one: op_collapse() still
-	 * tries, but is not required to succeed, and the uffd collapse step
-	 * is not run.
+	 * pages) in a guest of 2 GiB rarely finds one: over 1/16 of memory,
+	 * op_collapse() declines and the uffd collapse step is not run.
 	 */
-	thp_fits = read_pmd_pagesize() <=
-		   (uint64_t)proc_kb("/proc/meminfo", "MemTotal") * 1024 / 16;
+	mem_kb = proc_kb("/proc/meminfo", "MemTotal");
+	if (mem_kb <= 0)
+		ksft_exit_fail_msg("/proc/meminfo: no MemTotal\n");
+	thp_fits = read_pmd_pagesize() <= (uint64_t)mem_kb * 1024 / 16;
 	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
 	if (pagemap_fd < 0)
 		ksft_exit_fail_msg("/proc/self/pagemap: %s\n", strerror(errno));
@@ -1943,6 +1944,7 @@ int main(int argc, char **argv)
 	if (have_uc)
 		report_uc();
 	else
-		ksft_test_result_skip("uffd collapse: not run (why: above)\n");
+		ksft_test_result_code(KSFT_SKIP, "uffd_collapse",
+				      "not run (why: above)\n");
 	ksft_finished();
 }
