@@ -26,7 +26,8 @@
 # with XEN_PV, booted under Xen 4.17 by harness/boot.sh: 9 min cold,
 # 2 warm). An entry that is a harness/matrix/NAME.build is built
 # only: the arch's defconfig with the file's CONFIG lines (each must
-# stick), then make of its TARGETS (mm/ and the arch's mm code: what the
+# stick) and its REFUSED options asked for (each must be dropped: the
+# feature on an arch that does not select it), then make of its TARGETS (mm/ and the arch's mm code: what the
 # series changes), and of W1 (the series' own objects) again with W=1,
 # where a warning in their sources fails; default: m68k, sparc32, i386,
 # xen-pv, x86_64 without the feature, without its MADV_DONTNEED part,
@@ -50,7 +51,7 @@ done
 build_only() {
 	local conf=$HARNESS/matrix/$1.build c missing=
 	# shellcheck disable=SC2034 # LINUX_ARCH, CROSS_COMPILE: kmake's
-	unset LINUX_ARCH CROSS_COMPILE PACKAGE DEFCONFIG CONFIG TARGETS W1
+	unset LINUX_ARCH CROSS_COMPILE PACKAGE DEFCONFIG CONFIG TARGETS W1 REFUSED
 	# shellcheck source=/dev/null
 	. "$conf"
 	for c in LINUX_ARCH PACKAGE DEFCONFIG TARGETS; do
@@ -69,6 +70,9 @@ build_only() {
 			*) "$SRC/scripts/config" --file "$KBUILD/.config" --set-val "${c%%=*}" "${c#*=}" ;;
 			esac
 		done
+		for c in ${REFUSED:-}; do
+			"$SRC/scripts/config" --file "$KBUILD/.config" --enable "$c"
+		done
 		kmake olddefconfig || { echo "FAILED: $1: make olddefconfig"; echo "0 passed, 1 failed"; return; }
 		echo "$want" > "$KBUILD/.stamp"
 	fi
@@ -81,6 +85,15 @@ build_only() {
 	if [ -n "$missing" ]; then
 		rm -f "$KBUILD/.stamp"
 		echo "FAILED: $1: did not stick in $KBUILD/.config:$missing"
+		echo "0 passed, 1 failed"
+		return
+	fi
+	for c in ${REFUSED:-}; do
+		grep -q "^$c=" "$KBUILD/.config" && missing="$missing $c"
+	done
+	if [ -n "$missing" ]; then
+		rm -f "$KBUILD/.stamp"
+		echo "FAILED: $1: asked for, and kept by Kconfig, in $KBUILD/.config:$missing"
 		echo "0 passed, 1 failed"
 		return
 	fi
@@ -106,7 +119,7 @@ build_only() {
 			return
 		fi
 	fi
-	echo "ok: $1: $TARGETS build ($DEFCONFIG$( [ -n "$CONFIG" ] && echo " + $CONFIG"))${W1:+, $W1 with W=1 without warnings}"
+	echo "ok: $1: $TARGETS build ($DEFCONFIG$( [ -n "$CONFIG" ] && echo " + $CONFIG"))${REFUSED:+, $REFUSED refused by Kconfig}${W1:+, $W1 with W=1 without warnings}"
 	echo "1 passed, 0 failed"
 }
 log=$BUILD/matrix
