@@ -3,7 +3,7 @@
 #
 # Take the regression baseline harness/skips.sh compares make check's
 # base mm selftests with: the test lists of harness/arch/ARCH.conf but the
-# feature's own (pt_reclaim, ptreclaim: they fail there, as they must),
+# feature's own (FEATURE_LISTS of lib.sh: they fail there, as they must),
 # run on the unpatched kernel (build_unpatched: the base tree with the
 # test kernel's .config, which olddefconfig strips of the feature's
 # options), one line per run by harness/results.sh, written to
@@ -17,7 +17,7 @@ load_arch "$1"
 conf=$ARCH
 lists=
 for l in $TEST_LISTS; do
-	case $l in pt_reclaim | ptreclaim) ;; *) lists="$lists $l" ;; esac
+	case " $FEATURE_LISTS " in *" $l "*) ;; *) lists="$lists $l" ;; esac
 done
 [ -n "$lists" ] || die "$conf runs only the feature's lists ($TEST_LISTS): no baseline to take"
 

@@ -83,6 +83,14 @@ series_identity() {
 	export GIT_COMMITTER_DATE=$GIT_AUTHOR_DATE
 }
 
+# The feature's own test lists (harness/selftests/NAME.tests) and the runs
+# they hold (an extended regex on a run's name): harness/skips.sh holds
+# their skips to feature-skips.txt, harness/baseline.sh leaves the lists
+# out of the unpatched kernel's runs (they fail there, as they must), and
+# harness/tests/skips.sh checks that every run of these lists matches.
+FEATURE_LISTS="pt_reclaim ptreclaim la57 xen kcsan"
+FEATURE_RUNS='^(pt_reclaim|ptreclaim|xen_reuse|la57_reclaim)'
+
 # load_arch ARCH: source harness/arch/ARCH.conf and check every key is set.
 ARCH_KEYS="LINUX_ARCH CROSS_COMPILE KCONFIG_FRAGMENTS KERNEL_IMAGE QEMU_ARCH QEMU_PACKAGE
 	CROSS_PACKAGES ELF_MACHINE QEMU_ARGS CMDLINE BOOT_TIMEOUT CC_USER"

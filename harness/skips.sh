@@ -56,8 +56,8 @@ is_allowed() {
 	return 1
 }
 
-# The feature's runs and KUnit suites, by name.
-feature='^(pt_reclaim|ptreclaim|xen_reuse)'
+# The feature's runs and KUnit suites, by name (lib.sh).
+feature=$FEATURE_RUNS
 
 # The feature's skipped cases, "RUN CASE" per line: inside a subtest of
 # a feature run or suite (from "# Subtest: NAME" to the top-level result

@@ -61,4 +61,14 @@ console "" "" "" "ok 3 pt_reclaim_fuzz # SKIP setup" > "$tmp/run.log"
 expect run 1
 console "" "" "ok 2 b # SKIP lost" > "$tmp/base.log"
 expect base 1
-echo "$me: allowed feature skips pass; unlisted, off-condition, KUnit, run and base selftest skips fail"
+# Every run of the feature's lists is one of the feature's runs (else its
+# skips would pass unchecked, and baseline.sh would judge it as a base run).
+for l in $FEATURE_LISTS; do
+	f=$HARNESS/selftests/$l.tests
+	[ -f "$f" ] || fail "FEATURE_LISTS (lib.sh) names $l, but there is no $f"
+	for r in $(awk '$1 == "run" { print $2 }' "$f"); do
+		[[ $r =~ $FEATURE_RUNS ]] ||
+			fail "$f runs $r, which FEATURE_RUNS (lib.sh) does not match"
+	done
+done
+echo "$me: allowed feature skips pass; unlisted, off-condition, KUnit, run and base selftest skips fail; every run of FEATURE_LISTS matches FEATURE_RUNS"
