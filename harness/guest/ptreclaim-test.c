@@ -6,7 +6,8 @@
  * page tables (bloaters: a sparse area touched once per 512 KiB, then
  * MADV_DONTNEED) and checks, from the outside, what it says and does:
  * their VmPTE drops, a dry run changes nothing, every error gets its
- * message and exit status, --self passes on the command's status. KTAP
+ * message and exit status, --self passes on the command's status, --all
+ * frees in every process it may reclaim in and counts the others. KTAP
  * output, one result per case. Needs root (it runs TOOL as another user
  * too). The case "kernel without the feature" is in harness/tests, on the
  * host's kernel.
@@ -20,6 +21,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +44,30 @@
 
 static const char *tool;
 static char self_exe[PATH_MAX];
+/* run_tool(): a uid >= 0 keeps CAP_SYS_NICE; SIGTERM after this many ms. */
+static bool tool_keeps_nice;
+static int tool_term_ms;
+
+/*
+ * As a user other than root: keep CAP_SYS_NICE (ambient, so that it
+ * survives execv()), as a service account set up to run ptreclaim has it.
+ * 0 or -1.
+ */
+static int keep_cap_sys_nice(int uid)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+
+	if (prctl(PR_SET_KEEPCAPS, 1) || setgid(uid) || setuid(uid))
+		return -1;
+	data[0].permitted = data[0].effective = data[0].inheritable =
+		1U << CAP_SYS_NICE;
+	if (syscall(SYS_capset, &hdr, data))
+		return -1;
+	return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_NICE, 0, 0);
+}
 
 static long vmpte_kb(pid_t pid)
 {
@@ -167,12 +195,18 @@ static int run_tool(char *out, size_t len, int uid, ...)
 		dup2(p[1], 1);
 		dup2(p[1], 2);
 		close(p[0]);
-		if (uid >= 0 && (setgid(uid) || setuid(uid)))
+		if (uid >= 0 && tool_keeps_nice && keep_cap_sys_nice(uid))
+			_exit(97);
+		if (uid >= 0 && !tool_keeps_nice && (setgid(uid) || setuid(uid)))
 			_exit(99);
 		execv(tool, argv);
 		_exit(98);
 	}
 	close(p[1]);
+	if (tool_term_ms > 0) {
+		usleep(tool_term_ms * 1000);
+		kill(pid, SIGTERM);
+	}
 	while (used < len - 1 && (n = read(p[0], out + used, len - 1 - used)) > 0)
 		used += n;
 	out[used] = '\0';
@@ -182,7 +216,9 @@ static int run_tool(char *out, size_t len, int uid, ...)
 	ksft_print_msg("$ ptreclaim");
 	for (argc = 1; argv[argc]; argc++)
 		printf(" %s", argv[argc]);
-	printf("%s\n", uid >= 0 ? "   (as nobody)" : "");
+	printf("%s%s%s\n", uid >= 0 ? "   (as nobody" : "",
+	       uid >= 0 && tool_keeps_nice ? ", with CAP_SYS_NICE" : "",
+	       uid >= 0 ? ")" : "");
 	for (line = out; *line; line += n) {
 		n = strcspn(line, "\n");
 		ksft_print_msg("  %.*s\n", (int)n, line);
@@ -340,9 +376,95 @@ static void test_usage(void)
 	     strstr(out, "bad PID '12x'") && ok;
 	ok = run_tool(out, sizeof(out), -1, "-i", "1", "1", NULL) == 2 && ok;
 	ok = run_tool(out, sizeof(out), -1, "--self", NULL) == 2 && ok;
+	ok = run_tool(out, sizeof(out), -1, "--all", "5", NULL) == 2 &&
+	     strstr(out, "--all takes no PID") && ok;
+	ok = run_tool(out, sizeof(out), -1, "-t", "5", "1", NULL) == 2 && ok;
+	ok = run_tool(out, sizeof(out), -1, "--all", "-t", "x", NULL) == 2 &&
+	     strstr(out, "bad threshold 'x'") && ok;
 	ok = run_tool(out, sizeof(out), -1, "--help", NULL) == 0 &&
 	     strstr(out, "Exit status:") && ok;
 	ksft_test_result(ok, "usage errors exit 2; --help\n");
+}
+
+/* The "pid=N status=S" of --machine for b in out. */
+static bool machine_says(const char *out, struct bloater *b, const char *st)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "pid=%d status=%s ", b->pid, st);
+	return strstr(out, want);
+}
+
+/*
+ * --all as root: every bloater's tables go, one summary line, exit 0;
+ * processes under the threshold (all the others here) are skipped.
+ */
+static void test_all(void)
+{
+	struct bloater a, b;
+	long before_a, before_b;
+	char out[16384];
+	bool ok = false;
+	int rc;
+
+	if (start_bloater(&a, -1) == 0 && start_bloater(&b, NOBODY) == 0) {
+		before_a = vmpte_kb(a.pid);
+		before_b = vmpte_kb(b.pid);
+		rc = run_tool(out, sizeof(out), -1, "--all", "-m", NULL);
+		ok = rc == 0 && dropped(&a, before_a) && dropped(&b, before_b) &&
+		     machine_says(out, &a, "ok") && machine_says(out, &b, "ok") &&
+		     strstr(out, "pass 1: ") && !strstr(out, "pass 2: ") &&
+		     strstr(out, " 0 not permitted, ");
+		stop_bloater(&a);
+		stop_bloater(&b);
+	}
+	ksft_test_result(ok, "--all as root: every bloated process's tables freed\n");
+}
+
+/*
+ * --all as nobody with CAP_SYS_NICE: nobody's bloaters are reclaimed in,
+ * root's is counted as not permitted and keeps its tables; exit 1.
+ */
+static void test_all_denied(void)
+{
+	struct bloater a, b, r;
+	long before_a, before_b, before_r;
+	char out[16384];
+	bool ok = false;
+	int rc;
+
+	if (start_bloater(&a, NOBODY) == 0 && start_bloater(&b, NOBODY) == 0 &&
+	    start_bloater(&r, -1) == 0) {
+		before_a = vmpte_kb(a.pid);
+		before_b = vmpte_kb(b.pid);
+		before_r = vmpte_kb(r.pid);
+		tool_keeps_nice = true;
+		rc = run_tool(out, sizeof(out), NOBODY, "--all", "-m", NULL);
+		tool_keeps_nice = false;
+		ok = rc == 1 && dropped(&a, before_a) && dropped(&b, before_b) &&
+		     vmpte_kb(r.pid) >= before_r &&
+		     machine_says(out, &a, "ok") && machine_says(out, &b, "ok") &&
+		     machine_says(out, &r, "denied") &&
+		     strstr(out, " 1 not permitted, ");
+		stop_bloater(&a);
+		stop_bloater(&b);
+		stop_bloater(&r);
+	}
+	ksft_test_result(ok, "--all as nobody: its processes reclaimed, root's counted as not permitted, exit 1\n");
+}
+
+/* --all -i: a pass every interval until SIGTERM, then exit 0. */
+static void test_all_interval(void)
+{
+	char out[16384];
+	int rc;
+
+	tool_term_ms = 1500;
+	rc = run_tool(out, sizeof(out), -1, "--all", "-i", "0.2", NULL);
+	tool_term_ms = 0;
+	ksft_test_result(rc == 0 && strstr(out, "pass 1: ") &&
+			 strstr(out, "pass 2: "),
+			 "--all -i: passes until SIGTERM, exit 0\n");
 }
 
 /* --bloat-wait SECS: bloat, wait until VmPTE drops. */
@@ -387,7 +509,7 @@ int main(int argc, char **argv)
 	}
 
 	ksft_print_header();
-	ksft_set_plan(9);
+	ksft_set_plan(12);
 	if (access(tool, X_OK))
 		ksft_exit_fail_msg("%s: %s\n", tool, strerror(errno));
 	if (geteuid())
@@ -403,6 +525,9 @@ int main(int argc, char **argv)
 	test_no_cap();
 	test_self();
 	test_self_status();
+	test_all();
+	test_all_denied();
+	test_all_interval();
 	test_usage();
 	ksft_finished();
 }

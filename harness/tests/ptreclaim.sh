@@ -2,7 +2,7 @@
 # tools/mm/ptreclaim on a kernel without MADV_PT_RECLAIM: this machine's
 # (the guest test, harness/guest/ptreclaim-test.c, has the rest). Every
 # way in says so and exits 3, a dry run still lists what it would scan,
-# and --self does not start the command.
+# --self does not start the command, and --all makes no pass.
 . "$(dirname "$0")/../lib.sh"
 
 scratch_dir
@@ -29,5 +29,8 @@ grep -q "would scan" "$tmp/out" || fail "ptreclaim --dry-run: no listing"
 grep -q "$unsupported" "$tmp/out" || fail "ptreclaim --dry-run: no message naming the missing feature"
 run 3 --self -- touch "$tmp/ran"
 [ ! -e "$tmp/ran" ] || fail "ptreclaim --self started the command on a kernel without the feature"
+run 3 --all -i 1
+grep -q "$unsupported" "$tmp/out" || fail "ptreclaim --all: no message naming the missing feature"
+! grep -q "^pass " "$tmp/out" || fail "ptreclaim --all: a pass on a kernel without the feature"
 # Usage errors come first, feature or not.
 run 2 nonsense

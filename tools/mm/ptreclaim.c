@@ -13,6 +13,7 @@
  * Build: make -C tools/mm ptreclaim
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,6 +22,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MADV_PT_RECLAIM
@@ -47,6 +50,7 @@ enum {
 static const char usage_text[] =
 "usage: ptreclaim [-n] [-v] PID...\n"
 "       ptreclaim [-v] [-i SECONDS] --self -- COMMAND [ARG...]\n"
+"       ptreclaim [-v] [-m] [-t KB] [-i SECONDS] --all\n"
 "\n"
 "Free the page tables of running processes that map nothing (such as\n"
 "those left behind when a memory allocator returns memory with\n"
@@ -59,9 +63,21 @@ static const char usage_text[] =
 "  PID...            reclaim once in each of these processes\n"
 "  --self -- COMMAND run COMMAND and reclaim in it every SECONDS until it\n"
 "                    exits; passes on its exit status\n"
+"  --all             reclaim in every process (but this one) that holds\n"
+"                    KB of page tables or more; a summary line per pass;\n"
+"                    processes it may not reclaim in, or that exited,\n"
+"                    are counted, not fatal (listed with -v)\n"
 "  -i, --interval SECONDS\n"
 "                    with --self: time between passes (default 10,\n"
-"                    fractions allowed)\n"
+"                    fractions allowed); with --all: pass again every\n"
+"                    SECONDS until SIGINT or SIGTERM (default: once)\n"
+"  -t, --threshold KB\n"
+"                    with --all: skip processes whose VmPTE is below KB\n"
+"                    (default 1024)\n"
+"  -m, --machine     with --all: also one line per process reclaimed in,\n"
+"                    \"ptreclaim: pid=N status=S vmpte_kb=N after_kb=N\n"
+"                    tables_freed=N comm=NAME\", S one of ok, gone,\n"
+"                    denied, error\n"
 "  -n, --dry-run     change nothing: show the mappings that would be\n"
 "                    scanned and the page tables the process holds now\n"
 "  -v, --verbose     list the address ranges; with --self, also report\n"
@@ -81,7 +97,8 @@ static const char usage_text[] =
 "  3  the running kernel does not support MADV_PT_RECLAIM\n"
 "  With --self: the exit status of COMMAND (128+N when killed by signal\n"
 "  N), 126 or 127 when it cannot be run, or 1 or 3 as above when\n"
-"  ptreclaim cannot start.\n";
+"  ptreclaim cannot start. With --all: 1 when a process of the (last)\n"
+"  pass could not be reclaimed in for another reason than its exit.\n";
 
 static bool verbose;
 static unsigned long page_size;
@@ -456,11 +473,21 @@ static int reclaim_ranges(const struct target *t, unsigned long *changed)
 	return 0;
 }
 
+/* What reclaim_target() prints: everything, a pass that freed, nothing. */
+enum say { SAY_ALL, SAY_FREED, SAY_NOTHING };
+
+/* What a reclaim did: VmPTE before and after, in kB, and tables freed. */
+struct outcome {
+	long before_kb, after_kb;
+	unsigned long freed;
+};
+
 /*
  * Reclaim in one process. Returns 0, or -errno of what stopped it, after
- * printing what happened.
+ * printing what happened (and errors, but with SAY_NOTHING); fills *o.
  */
-static int reclaim_target(struct target *t, bool dry_run, bool quiet_if_none)
+static int reclaim_target(struct target *t, bool dry_run, enum say say,
+			  struct outcome *o)
 {
 	unsigned long changed = 0, freed;
 	const char *what;
@@ -468,14 +495,18 @@ static int reclaim_target(struct target *t, bool dry_run, bool quiet_if_none)
 	long after;
 	int err;
 
+	*o = (struct outcome){ -1, -1, 0 };
 	err = open_target(t, &what);
 	if (err) {
-		report_error(t, what, err);
+		if (say != SAY_NOTHING)
+			report_error(t, what, err);
 		close_target(t);
 		return err;
 	}
+	o->before_kb = t->vmpte_kb;
 	if (!t->nr_ranges) {
-		report(t, "no user memory (a kernel thread, or exiting): nothing to do");
+		if (say == SAY_ALL)
+			report(t, "no user memory (a kernel thread, or exiting): nothing to do");
 		close_target(t);
 		return 0;
 	}
@@ -492,18 +523,22 @@ static int reclaim_target(struct target *t, bool dry_run, bool quiet_if_none)
 		list_ranges(t);
 	err = reclaim_ranges(t, &changed);
 	if (err) {
-		report_error(t, "process_madvise(MADV_PT_RECLAIM)", err);
+		if (say != SAY_NOTHING)
+			report_error(t, "process_madvise(MADV_PT_RECLAIM)", err);
 		close_target(t);
 		return err;
 	}
 	after = read_vmpte(t->pid);
 	if (after < 0 || sys_pidfd_send_signal(t->pidfd, 0)) {
-		report_error(t, "after reclaim", -ESRCH);
+		if (say != SAY_NOTHING)
+			report_error(t, "after reclaim", -ESRCH);
 		close_target(t);
 		return -ESRCH;
 	}
 	freed = t->vmpte_kb > after ? (t->vmpte_kb - after) / table_kb : 0;
-	if (freed || !quiet_if_none)
+	o->after_kb = after;
+	o->freed = freed;
+	if (say == SAY_ALL || (say == SAY_FREED && freed))
 		report(t, "VmPTE %ld kB -> %ld kB, %lu tables freed (scanned %s in %zu ranges%s)",
 		       t->vmpte_kb, after, freed,
 		       human(t->bytes, buf, sizeof(buf)), t->nr_ranges,
@@ -566,6 +601,7 @@ static int run_self(char **argv, double interval)
 {
 	struct sigaction sa = { .sa_handler = forward_signal };
 	struct target t = { 0 };
+	struct outcome o;
 	int exec_err = 0, status, pidfd, err;
 	bool failed = false;
 	struct pollfd pfd;
@@ -605,7 +641,8 @@ static int run_self(char **argv, double interval)
 			break;
 		t.pid = pid;
 		snprintf(t.comm, sizeof(t.comm), "%s", argv[0]);
-		err = reclaim_target(&t, false, !verbose);
+		err = reclaim_target(&t, false, verbose ? SAY_ALL : SAY_FREED,
+				     &o);
 		/* A permission error will not go away: say it once. */
 		if (err && err != -ESRCH && err != -ENOENT)
 			failed = true;
@@ -624,6 +661,149 @@ static int run_self(char **argv, double interval)
 	return WEXITSTATUS(status);
 }
 
+/* --- --all: every process of the machine --- */
+
+static atomic_int stop_passes;	/* lock-free: a handler may set it */
+
+static void stop_handler(int sig)
+{
+	stop_passes = sig;
+}
+
+/* --machine: one line per process */
+static const char machine_line[] =
+	"ptreclaim: pid=%d status=%s vmpte_kb=%ld after_kb=%ld tables_freed=%lu comm=%s\n";
+
+/* The counts of one pass over the processes. */
+struct pass {
+	unsigned long reclaimed, small, gone, denied, failed, freed;
+	long freed_kb;
+};
+
+/* Seconds of CLOCK (a process's CPU time or the monotonic clock). */
+static double clock_s(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Reclaim in PID for --all, counting what happened in *p: a process whose
+ * VmPTE is below threshold_kb (or that has none: a kernel thread) is not
+ * opened at all, so that a pass over a machine costs little.
+ */
+static void reclaim_one(pid_t pid, unsigned long threshold_kb, bool machine,
+			struct pass *p)
+{
+	struct target t = { .pid = pid, .pidfd = -1 };
+	const char *status;
+	struct outcome o;
+	long kb = read_vmpte(pid);
+	int err;
+
+	if (kb < 0)
+		return;
+	if ((unsigned long)kb < threshold_kb) {
+		p->small++;
+		return;
+	}
+	snprintf(t.comm, sizeof(t.comm), "?");
+	err = reclaim_target(&t, false, verbose ? SAY_ALL : SAY_NOTHING, &o);
+	if (!err) {
+		if (o.after_kb < 0)	/* no mapping left: exiting */
+			return;
+		status = "ok";
+		p->reclaimed++;
+		p->freed += o.freed;
+		p->freed_kb += o.before_kb - o.after_kb > 0 ?
+			       o.before_kb - o.after_kb : 0;
+	} else if (err == -ESRCH || err == -ENOENT) {
+		status = "gone";
+		p->gone++;
+	} else if (err == -EACCES || err == -EPERM) {
+		status = "denied";
+		p->denied++;
+	} else {
+		status = "error";
+		p->failed++;
+		if (!verbose)
+			report_error(&t, "process_madvise(MADV_PT_RECLAIM)", err);
+	}
+	if (machine)
+		printf(machine_line, pid, status, o.before_kb, o.after_kb,
+		       o.freed, t.comm);
+}
+
+/*
+ * One pass over /proc. Returns EXIT_SOME_FAILED when a process could not
+ * be reclaimed in for another reason than its exit, else 0.
+ */
+static int pass_all(unsigned long pass, unsigned long threshold_kb,
+		    bool machine)
+{
+	double cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+	double wall = clock_s(CLOCK_MONOTONIC);
+	struct pass p = { 0 };
+	pid_t me = getpid();
+	struct dirent *e;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d) {
+		perror("ptreclaim: /proc");
+		return EXIT_SOME_FAILED;
+	}
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+
+		if (*end || end == e->d_name || pid <= 0 || pid > INT_MAX ||
+		    pid == me)
+			continue;
+		reclaim_one(pid, threshold_kb, machine, &p);
+	}
+	closedir(d);
+	printf("pass %lu: %lu tables freed (%ld kB) in %lu processes;",
+	       pass, p.freed, p.freed_kb, p.reclaimed);
+	printf(" %lu under %lu kB of VmPTE skipped, %lu not permitted,",
+	       p.small, threshold_kb, p.denied);
+	printf(" %lu exited, %lu failed; %.3f s CPU, %.3f s\n", p.gone,
+	       p.failed, clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu,
+	       clock_s(CLOCK_MONOTONIC) - wall);
+	fflush(stdout);
+	return p.denied || p.failed ? EXIT_SOME_FAILED : 0;
+}
+
+/* --all: one pass, or one every interval seconds until a signal. */
+static int run_all(double interval, unsigned long threshold_kb, bool machine)
+{
+	struct sigaction sa = { .sa_handler = stop_handler };
+	unsigned long pass = 1;
+	struct timespec ts;
+	int rc;
+
+	if (!kernel_supports()) {
+		unsupported();
+		return EXIT_UNSUPPORTED;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (;;) {
+		rc = pass_all(pass++, threshold_kb, machine);
+		if (interval <= 0 || stop_passes)
+			return rc;
+		ts.tv_sec = (time_t)interval;
+		ts.tv_nsec = (long)((interval - ts.tv_sec) * 1e9);
+		/* A signal cuts the wait short: no more passes then. */
+		if (nanosleep(&ts, NULL) && errno == EINTR && stop_passes)
+			return rc;
+		if (stop_passes)
+			return rc;
+	}
+}
+
 static void usage_error(const char *fmt, const char *arg)
 {
 	fflush(stdout);
@@ -639,17 +819,22 @@ int main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "self", no_argument, NULL, 's' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "machine", no_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
 	bool dry_run = false, self = false, interval_set = false, supported;
+	bool all = false, machine = false, threshold_set = false;
+	unsigned long threshold_kb = 1024;
 	double interval = 10;
 	int c, i, rc = 0;
 	char *end;
 
 	/* "+": options end at the first non-option (the COMMAND). */
-	while ((c = getopt_long(argc, argv, "+ni:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+ni:t:mvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			dry_run = true;
@@ -665,6 +850,20 @@ int main(int argc, char **argv)
 		case 's':
 			self = true;
 			break;
+		case 'a':
+			all = true;
+			break;
+		case 't':
+			errno = 0;
+			threshold_kb = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || *optarg == '-')
+				usage_error("bad threshold '%s': want kB of VmPTE",
+					    optarg);
+			threshold_set = true;
+			break;
+		case 'm':
+			machine = true;
+			break;
 		case 'v':
 			verbose = true;
 			break;
@@ -676,6 +875,16 @@ int main(int argc, char **argv)
 		}
 	}
 	table_geometry();
+	if (all) {
+		if (self || dry_run)
+			usage_error("%s", "--all goes with neither --self nor --dry-run");
+		if (optind < argc)
+			usage_error("--all takes no PID ('%s')", argv[optind]);
+		return run_all(interval_set ? interval : 0, threshold_kb,
+			       machine);
+	}
+	if (threshold_set || machine)
+		usage_error("%s", "--threshold and --machine go with --all only");
 	if (self) {
 		if (dry_run)
 			usage_error("%s", "--self and --dry-run do not go together");
@@ -685,7 +894,7 @@ int main(int argc, char **argv)
 		return run_self(argv + optind, interval);
 	}
 	if (interval_set)
-		usage_error("%s", "--interval goes with --self only");
+		usage_error("%s", "--interval goes with --self or --all only");
 	if (optind >= argc)
 		usage_error("%s", "no PID given");
 	/* Check every PID before acting on any. */
@@ -705,10 +914,11 @@ int main(int argc, char **argv)
 	}
 	for (i = optind; i < argc; i++) {
 		struct target t = { .pid = atoi(argv[i]), .pidfd = -1 };
+		struct outcome o;
 		int err;
 
 		snprintf(t.comm, sizeof(t.comm), "?");
-		err = reclaim_target(&t, dry_run, false);
+		err = reclaim_target(&t, dry_run, SAY_ALL, &o);
 		if (err == -EINVAL)
 			return EXIT_UNSUPPORTED;
 		if (err)

@@ -534,7 +534,6 @@ static long page_tables_settled_kb(void)
 	return kb;
 }
 
-
 static void fig_memory(void)
 {
 	unsigned long len = (quick ? 64UL : 512UL) << 20, n;
