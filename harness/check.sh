@@ -208,7 +208,8 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 		fail=$((fail + nfail))
 		skip=$((skip + nskip))
 		[ "$nfail" = 0 ] ||
-			failed "$(printf '%s\n' "$out" | grep "^$name: FAIL:")"
+			failed "$(printf '%s\n' "$out" | grep "^$name: FAIL:" ||
+				echo "$name: kunit.py parse counts $nfail failed (build/check-ktap/$name.ktap)")"
 		printf '%s\n' "$out" | grep -q "^$name: [0-9]* problems\$" || {
 			echo "FAILED: ${script#"$TOP"/} did not finish"
 			failed "${script#"$TOP"/} did not finish"

@@ -384,9 +384,10 @@ ktap_count() {
 # ktap_of_lines OK FAIL [SKIP]: the KTAP document of a checker's lines
 # on stdin: a line that starts with OK (a prefix such as "lint: ok: ") is
 # a passed test named by the rest of the line, FAIL a failed one, SKIP a
-# skipped one; every other line is a diagnostic ("# | ...", which no
-# KTAP header or plan matches). A '#' in a name, which KTAP would read as
-# a directive, is dropped.
+# skipped one; other lines are left out (the checker's own output keeps
+# them: kunit.py stops reading at some kernel messages, "Kernel panic",
+# even in a diagnostic). A '#' in a name, which KTAP would read as a
+# directive, is dropped.
 ktap_of_lines() {
 	awk -v ok="$1" -v bad="$2" -v skip="${3:-}" '
 		function add(res, name, dir) {
@@ -398,7 +399,6 @@ ktap_of_lines() {
 		skip != "" && index($0, skip) == 1 {
 			add("ok", substr($0, length(skip) + 1), " # SKIP"); next
 		}
-		{ line[++nl] = "# | " $0 }
 		END {
 			print "KTAP version 1"
 			print "1.." n + 0

@@ -66,9 +66,16 @@ expect base 1
 for l in $FEATURE_LISTS; do
 	f=$HARNESS/selftests/$l.tests
 	[ -f "$f" ] || fail "FEATURE_LISTS (lib.sh) names $l, but there is no $f"
-	for r in $(awk '$1 == "run" { print $2 }' "$f"); do
+	for r in $(sed 's/^\[[^]]*\] //' "$f" | awk '$1 == "run" { print $2 }'); do
 		[[ $r =~ $FEATURE_RUNS ]] ||
 			fail "$f runs $r, which FEATURE_RUNS (lib.sh) does not match"
 	done
 done
-echo "$me: allowed feature skips pass; unlisted, off-condition, KUnit, run and base selftest skips fail; every run of FEATURE_LISTS matches FEATURE_RUNS"
+# Every list is run by some conf (harness/arch/*.conf TEST_LISTS): a list
+# no conf names is a test nobody runs.
+for f in "$HARNESS"/selftests/*.tests; do
+	l=$(basename "$f" .tests)
+	grep -qE "^TEST_LISTS=\"([^\"]* )?$l( [^\"]*)?\"" "$HARNESS"/arch/*.conf ||
+		fail "no harness/arch/*.conf runs harness/selftests/$l.tests (TEST_LISTS)"
+done
+echo "$me: allowed feature skips pass; unlisted, off-condition, KUnit, run and base selftest skips fail; every run of FEATURE_LISTS matches FEATURE_RUNS; every list is run by a conf"

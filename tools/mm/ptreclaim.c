@@ -97,8 +97,9 @@ static const char usage_text[] =
 "  3  the running kernel does not support MADV_PT_RECLAIM\n"
 "  With --self: the exit status of COMMAND (128+N when killed by signal\n"
 "  N), 126 or 127 when it cannot be run, or 1 or 3 as above when\n"
-"  ptreclaim cannot start. With --all: 1 when a process of the (last)\n"
-"  pass could not be reclaimed in for another reason than its exit.\n";
+"  ptreclaim cannot start. With --all: 1 when a process of the pass could\n"
+"  not be reclaimed in for another reason than its exit; 0 when stopped\n"
+"  by SIGINT or SIGTERM.\n";
 
 static bool verbose;
 static unsigned long page_size;
@@ -141,9 +142,16 @@ static int sys_pidfd_open(pid_t pid)
 	return syscall(SYS_pidfd_open, pid, 0);
 }
 
-static int sys_pidfd_send_signal(int pidfd, int sig)
+/*
+ * Has the process exited? Its pidfd becomes readable then (a zombie's
+ * too). Unlike a signal 0, asking needs no permission to kill it (a
+ * service without CAP_KILL reclaims in other users' processes).
+ */
+static bool pidfd_exited(int pidfd)
 {
-	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) != 0;
 }
 
 static ssize_t sys_process_madvise(int pidfd, const struct iovec *iov,
@@ -347,8 +355,8 @@ static int open_target(struct target *t, const char **what)
 		return err;
 	}
 	t->vmpte_kb = read_vmpte(t->pid);
-	if (sys_pidfd_send_signal(t->pidfd, 0))
-		return -errno;
+	if (pidfd_exited(t->pidfd))
+		return -ESRCH;
 	return 0;
 }
 
@@ -529,7 +537,7 @@ static int reclaim_target(struct target *t, bool dry_run, enum say say,
 		return err;
 	}
 	after = read_vmpte(t->pid);
-	if (after < 0 || sys_pidfd_send_signal(t->pidfd, 0)) {
+	if (after < 0 || pidfd_exited(t->pidfd)) {
 		if (say != SAY_NOTHING)
 			report_error(t, "after reclaim", -ESRCH);
 		close_target(t);
@@ -711,9 +719,11 @@ static void reclaim_one(pid_t pid, unsigned long threshold_kb, bool machine,
 	}
 	snprintf(t.comm, sizeof(t.comm), "?");
 	err = reclaim_target(&t, false, verbose ? SAY_ALL : SAY_NOTHING, &o);
+	if (o.before_kb < 0)
+		o.before_kb = kb;
+	if (!err && o.after_kb < 0)	/* no mapping left: exiting */
+		err = -ESRCH;
 	if (!err) {
-		if (o.after_kb < 0)	/* no mapping left: exiting */
-			return;
 		status = "ok";
 		p->reclaimed++;
 		p->freed += o.freed;
@@ -729,7 +739,7 @@ static void reclaim_one(pid_t pid, unsigned long threshold_kb, bool machine,
 		status = "error";
 		p->failed++;
 		if (!verbose)
-			report_error(&t, "process_madvise(MADV_PT_RECLAIM)", err);
+			report_error(&t, NULL, err);
 	}
 	if (machine)
 		printf(machine_line, pid, status, o.before_kb, o.after_kb,
@@ -759,6 +769,8 @@ static int pass_all(unsigned long pass, unsigned long threshold_kb,
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
 
+		if (stop_passes)	/* SIGINT or SIGTERM: end the pass */
+			break;
 		if (*end || end == e->d_name || pid <= 0 || pid > INT_MAX ||
 		    pid == me)
 			continue;
@@ -779,7 +791,10 @@ static int pass_all(unsigned long pass, unsigned long threshold_kb,
 /* --all: one pass, or one every interval seconds until a signal. */
 static int run_all(double interval, unsigned long threshold_kb, bool machine)
 {
-	struct sigaction sa = { .sa_handler = stop_handler };
+	struct sigaction sa = {
+		.sa_handler = stop_handler,
+		.sa_flags = SA_RESTART,	/* no write lost to EINTR */
+	};
 	unsigned long pass = 1;
 	struct timespec ts;
 	int rc;
@@ -792,15 +807,17 @@ static int run_all(double interval, unsigned long threshold_kb, bool machine)
 	sigaction(SIGTERM, &sa, NULL);
 	for (;;) {
 		rc = pass_all(pass++, threshold_kb, machine);
-		if (interval <= 0 || stop_passes)
+		/* Stopped as a service is: not a failure. */
+		if (stop_passes)
+			return 0;
+		if (interval <= 0)
 			return rc;
 		ts.tv_sec = (time_t)interval;
 		ts.tv_nsec = (long)((interval - ts.tv_sec) * 1e9);
-		/* A signal cuts the wait short: no more passes then. */
-		if (nanosleep(&ts, NULL) && errno == EINTR && stop_passes)
-			return rc;
+		/* A signal cuts the wait short (EINTR, SA_RESTART or not). */
+		nanosleep(&ts, NULL);
 		if (stop_passes)
-			return rc;
+			return 0;
 	}
 }
 
