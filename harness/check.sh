@@ -15,13 +15,14 @@
 # (harness/verdict.sh, with the conf's KUNIT_SUITES required) and its
 # skips (harness/skips.sh: the skip budget). The kernels after the first
 # are built in the background at the lowest CPU priority while the
-# guests before them run (see prebuild below);
-# then the upstream checks (harness/lint.sh), the patch series
-# (harness/series-check.sh), the end-to-end scenarios (harness/e2e.sh),
-# the allocators' libraries (harness/alloc.sh --check), one variant of
-# the mutation suite (harness/mutate.sh vma-coverage), then the
-# harness's own tests
-# (harness/tests/*.sh). Goes on after a failure; prints the
+# guests before them run (see prebuild below). What needs the x86_64
+# kernel only runs as soon as it has run its lists, while the other
+# kernels build: the end-to-end scenarios (harness/e2e.sh), the
+# allocators' libraries (harness/alloc.sh --check), one variant of the
+# mutation suite (harness/mutate.sh vma-coverage) and the harness's own
+# tests (harness/tests/*.sh). Last, the upstream checks
+# (harness/lint.sh) and the patch series (harness/series-check.sh),
+# which need every kernel built. Goes on after a failure; prints the
 # skipped count and the time each step took (also in build/check-times),
 # then what failed, a line each (a CI log's tail names it), then, last,
 # "N passed, N failed" summed over everything. Exits 1 when anything
@@ -106,8 +107,12 @@ build_arch() {
 		{ echo "$1: the background build ended without success (log: $pre/$1.log)"; return 1; }
 }
 
+# run_arch ARCH: build ARCH's kernel and selftests (the first arch) or
+# wait for the prebuild's, boot it with its lists and judge the console
+# and the skip budget.
 first=1
-for arch in $archs; do
+run_arch() {
+	local arch=$1 dir s built out rc p f k reasons rest
 	load_arch "$arch"
 	dir=$BUILD/$arch/check
 	mkdir -p "$dir"
@@ -130,7 +135,7 @@ for arch in $archs; do
 		fail=$((fail + 1))
 		row "$arch" "kernel and selftests build" 0 1 0
 		timed "$arch: build (failed)" "$s"
-		continue
+		return
 	fi
 	info "$arch: kernel and selftests ready after $(elapsed "$s")"
 	if [ "$arch" = "${archs%% *}" ]; then
@@ -173,52 +178,135 @@ for arch in $archs; do
 	[ "$rc" = 0 ] || failed "$(printf '%s\n' "$out" | grep -v ': ok: ')"
 	# Its lines as KTAP, counted by the kernel's parser; a skips.sh that
 	# failed with no "FAIL" line of its own still counts one failure.
-	printf '%s\n' "$out" | ktap_of_lines "skips: ok: " "skips: FAIL: " > "$dir/skips.ktap"
-	read -r p f _ <<<"$(ktap_count "$dir/skips.ktap" 2>/dev/null)"
+	read -r p f _ <<<"$(printf '%s\n' "$out" |
+		ktap_tally "$dir/skips.ktap" "skips: ok: " "skips: FAIL: ")"
 	[ "$rc" = 0 ] || [ "${f:-0}" != 0 ] || f=1
 	pass=$((pass + ${p:-0}))
 	fail=$((fail + ${f:-1}))
 	row "$arch" "skip budget" "${p:-0}" "${f:-1}" 0
+}
+
+mkdir -p "$BUILD/check-ktap"
+
+# checks NAME SCRIPT [ARGS]: run a checker that prints "NAME: ok: ...",
+# "NAME: FAIL: ..." or "NAME: SKIP: ..." per check and "NAME: N
+# problems" last; its lines become KTAP (build/check-ktap/NAME.ktap),
+# which the kernel's parser counts; a failure more when it did not
+# finish.
+checks() {
+	local name=$1 script=$2 out s nfail npass nskip
+	shift 2
+	s=$(date +%s)
+	out=$("$script" "$@" 2>&1) || true
+	timed "$name" "$s"
+	printf '%s\n' "$out"
+	read -r npass nfail nskip <<<"$(printf '%s\n' "$out" |
+		ktap_tally "$BUILD/check-ktap/$name.ktap" \
+			"$name: ok: " "$name: FAIL: " "$name: SKIP: ")"
+	npass=${npass:-0} nfail=${nfail:-1} nskip=${nskip:-0}
+	pass=$((pass + npass))
+	fail=$((fail + nfail))
+	skip=$((skip + nskip))
+	[ "$nfail" = 0 ] ||
+		failed "$(printf '%s\n' "$out" | grep "^$name: FAIL:" ||
+			echo "$name: kunit.py parse counts $nfail failed (build/check-ktap/$name.ktap)")"
+	printf '%s\n' "$out" | grep -q "^$name: [0-9]* problems\$" || {
+		echo "FAILED: ${script#"$TOP"/} did not finish"
+		failed "${script#"$TOP"/} did not finish"
+		fail=$((fail + 1))
+		nfail=$((nfail + 1))
+	}
+	row "$name" "${script#"$TOP"/}" "$npass" "$nfail" "$nskip"
+}
+
+# x86_64_steps: what needs the x86_64 kernel only, run while the other
+# arches' kernels build in the background (guests, mostly: one core
+# each, the build takes the other).
+x86_64_steps() {
+	local s out p f t name line st tp tf
+	# End to end (harness/e2e.sh): page-table memory back to the host
+	# through free page reporting and virtio-mem, on the x86_64 kernel.
+	checks e2e "$HARNESS/e2e.sh"
+
+	# The allocators' libraries (allocators/: preload, jemalloc hooks) in
+	# an x86_64 guest with jemalloc, on the test kernel and on the
+	# unpatched one (harness/alloc.sh --check).
+	checks alloc "$HARNESS/alloc.sh" --check
+
+	# One variant of the mutation suite (make mutate runs them all): the
+	# VMA-coverage check taken out of the kernel must turn the feature's
+	# selftest red. Its control is the x86_64 run above. A verdict per
+	# variant, as mutate.sh counts them.
+	s=$(date +%s)
+	out=$(MUTATE_QUICK=1 "$HARNESS/mutate.sh" vma-coverage 2>&1) || true
+	timed "mutate (vma-coverage)" "$s"
+	printf '%s\n' "$out"
+	# Its "ok: VARIANT ..." and "FAILED: VARIANT ..." lines, as KTAP.
+	p=
+	if printf '%s\n' "$out" | grep -q '^[0-9]* passed, [0-9]* failed$'; then
+		read -r p f _ <<<"$(printf '%s\n' "$out" |
+			ktap_tally "$BUILD/check-ktap/mutate.ktap" "ok: " "FAILED: ")"
+	fi
+	if [ -z "${p:-}" ]; then
+		echo "FAILED: harness/mutate.sh did not finish"
+		failed "harness/mutate.sh vma-coverage did not finish"
+		fail=$((fail + 1))
+		row mutate "harness/mutate.sh vma-coverage" 0 1 0
+	else
+		pass=$((pass + p))
+		fail=$((fail + f))
+		[ "$f" = 0 ] || failed "$(printf '%s\n' "$out" | grep '^FAILED')"
+		row mutate "harness/mutate.sh vma-coverage" "$p" "$f" 0
+	fi
+
+	# Harness self-tests (some boot the x86_64 kernel built above): one
+	# verdict each, from the exit status.
+	st=$(date +%s)
+	: > "$BUILD/check-ktap/harness.log"
+	for t in "$HARNESS"/tests/*.sh; do
+		[ -e "$t" ] || continue
+		name=harness/tests/$(basename "$t")
+		s=$(date +%s)
+		if "$t"; then
+			line="ok: $name ($(elapsed "$s"))"
+		else
+			line="FAILED: $name ($(elapsed "$s"))"
+			failed "$name"
+		fi
+		echo "$line" | tee -a "$BUILD/check-ktap/harness.log"
+	done
+	read -r tp tf _ <<<"$(ktap_tally "$BUILD/check-ktap/harness.ktap" "ok: " "FAILED: " \
+		< "$BUILD/check-ktap/harness.log")"
+	tp=${tp:-0} tf=${tf:-1}
+	pass=$((pass + tp))
+	fail=$((fail + tf))
+	row harness "harness/tests/*.sh" "$tp" "$tf" 0
+	timed "harness/tests" "$st"
+}
+
+# The arches in order, and the x86_64 steps as soon as the x86_64 kernel
+# has run its lists and before the first arch whose kernel the prebuild
+# is making (CHECK_KERNELS_ONLY=1, harness/matrix.sh: the kernels only).
+x86_64_wanted=
+case " $archs " in
+*" x86_64 "*) [ -n "${CHECK_KERNELS_ONLY:-}" ] || x86_64_wanted=1 ;;
+esac
+x86_64_ran=
+for arch in $archs; do
+	if [ -n "$x86_64_wanted" ] && [ -n "$x86_64_ran" ] &&
+		[ "$(load_arch "$arch"; echo "${KERNEL_OF:-$arch}")" != x86_64 ]; then
+		x86_64_steps
+		x86_64_wanted=
+	fi
+	run_arch "$arch"
+	[ "$arch" != x86_64 ] || x86_64_ran=1
 done
+[ -z "$x86_64_wanted" ] || x86_64_steps
 
 # Normally done already: the last arch waited for its build.
 [ -z "$prepid" ] || wait "$prepid" || true
 
-# CHECK_KERNELS_ONLY=1 (harness/matrix.sh): the kernels above only.
 if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
-	# checks NAME SCRIPT [ARGS]: run a checker that prints "NAME: ok: ...",
-	# "NAME: FAIL: ..." or "NAME: SKIP: ..." per check and "NAME: N
-	# problems" last; its lines become KTAP (build/check-ktap/NAME.ktap),
-	# which the kernel's parser counts; a failure more when it did not
-	# finish.
-	mkdir -p "$BUILD/check-ktap"
-	checks() {
-		local name=$1 script=$2 out s nfail npass nskip
-		shift 2
-		s=$(date +%s)
-		out=$("$script" "$@" 2>&1) || true
-		timed "$name" "$s"
-		printf '%s\n' "$out"
-		printf '%s\n' "$out" |
-			ktap_of_lines "$name: ok: " "$name: FAIL: " "$name: SKIP: " \
-			> "$BUILD/check-ktap/$name.ktap"
-		read -r npass nfail nskip <<<"$(ktap_count "$BUILD/check-ktap/$name.ktap" 2>/dev/null)"
-		npass=${npass:-0} nfail=${nfail:-1} nskip=${nskip:-0}
-		pass=$((pass + npass))
-		fail=$((fail + nfail))
-		skip=$((skip + nskip))
-		[ "$nfail" = 0 ] ||
-			failed "$(printf '%s\n' "$out" | grep "^$name: FAIL:" ||
-				echo "$name: kunit.py parse counts $nfail failed (build/check-ktap/$name.ktap)")"
-		printf '%s\n' "$out" | grep -q "^$name: [0-9]* problems\$" || {
-			echo "FAILED: ${script#"$TOP"/} did not finish"
-			failed "${script#"$TOP"/} did not finish"
-			fail=$((fail + 1))
-			nfail=$((nfail + 1))
-		}
-		row "$name" "${script#"$TOP"/}" "$npass" "$nfail" "$nskip"
-	}
-
 	# The upstream checks (checkpatch, kernel-doc, htmldocs, sparse per arch
 	# against the base).
 	# The debug kernel compiles the same files as its plain arch, and a conf
@@ -241,77 +329,6 @@ if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 	# every patch an x86_64 build, sparse and kernel-doc against the base's
 	# findings that lint saved.
 	checks series "$HARNESS/series-check.sh"
-
-	# End to end (harness/e2e.sh): page-table memory back to the host
-	# through free page reporting and virtio-mem, on the x86_64 kernel.
-	case " $archs " in
-	*" x86_64 "*) checks e2e "$HARNESS/e2e.sh" ;;
-	esac
-
-	# The allocators' libraries (allocators/: preload, jemalloc hooks) in an
-	# x86_64 guest with jemalloc, on the test kernel and on the unpatched one
-	# (harness/alloc.sh --check).
-	case " $archs " in
-	*" x86_64 "*) checks alloc "$HARNESS/alloc.sh" --check ;;
-	esac
-
-	# One variant of the mutation suite (make mutate runs them all): the
-	# VMA-coverage check taken out of the kernel must turn the feature's
-	# selftest red. Its control is the x86_64 run above. A verdict per
-	# variant, as mutate.sh counts them.
-	case " $archs " in
-	*" x86_64 "*)
-		s=$(date +%s)
-		out=$(MUTATE_QUICK=1 "$HARNESS/mutate.sh" vma-coverage 2>&1) || true
-		timed "mutate (vma-coverage)" "$s"
-		printf '%s\n' "$out"
-		# Its "ok: VARIANT ..." and "FAILED: VARIANT ..." lines, as KTAP.
-		p=
-		if printf '%s\n' "$out" | grep -q '^[0-9]* passed, [0-9]* failed$'; then
-			printf '%s\n' "$out" | ktap_of_lines "ok: " "FAILED: " \
-				> "$BUILD/check-ktap/mutate.ktap"
-			read -r p f _ <<<"$(ktap_count "$BUILD/check-ktap/mutate.ktap" 2>/dev/null)"
-		fi
-		if [ -z "${p:-}" ]; then
-			echo "FAILED: harness/mutate.sh did not finish"
-			failed "harness/mutate.sh vma-coverage did not finish"
-			fail=$((fail + 1))
-			row mutate "harness/mutate.sh vma-coverage" 0 1 0
-		else
-			pass=$((pass + p))
-			fail=$((fail + f))
-			[ "$f" = 0 ] || failed "$(printf '%s\n' "$out" | grep '^FAILED')"
-			row mutate "harness/mutate.sh vma-coverage" "$p" "$f" 0
-		fi
-		;;
-	esac
-
-	# Harness self-tests (some boot the x86_64 kernel built above): one
-	# verdict each, from the exit status.
-	st=$(date +%s)
-	: > "$BUILD/check-ktap/harness.log"
-	for t in "$HARNESS"/tests/*.sh; do
-		[ -e "$t" ] || continue
-		name=harness/tests/$(basename "$t")
-		s=$(date +%s)
-		if "$t"; then
-			line="ok: $name ($(elapsed "$s"))"
-		else
-			line="FAILED: $name ($(elapsed "$s"))"
-			failed "$name"
-		fi
-		echo "$line"
-		echo "$line" >> "$BUILD/check-ktap/harness.log"
-	done
-	ktap_of_lines "ok: " "FAILED: " < "$BUILD/check-ktap/harness.log" \
-		> "$BUILD/check-ktap/harness.ktap"
-	read -r tp tf _ <<<"$(ktap_count "$BUILD/check-ktap/harness.ktap" 2>/dev/null)"
-	tp=${tp:-0} tf=${tf:-1}
-	pass=$((pass + tp))
-	fail=$((fail + tf))
-	row harness "harness/tests/*.sh" "$tp" "$tf" 0
-
-	timed "harness/tests" "$st"
 fi
 timed "all" "$t0"
 printf '%s' "$times" > "$BUILD/check-times"

@@ -62,6 +62,11 @@ for arg in "$@"; do
 	esac
 done
 
+# Each package once, in the order first named (the arch confs name
+# their QEMU and cross compiler each).
+# shellcheck disable=SC2086 # one package a word
+PACKAGES=$(printf '%s\n' $PACKAGES | awk '!seen[$0]++')
+
 # --list: only print the packages, one a line (harness/tests/packages.sh).
 if [ -n "$list" ]; then
 	# shellcheck disable=SC2086 # one package a word

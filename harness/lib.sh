@@ -392,7 +392,8 @@ ktap_of_lines() {
 	awk -v ok="$1" -v bad="$2" -v skip="${3:-}" '
 		function add(res, name, dir) {
 			gsub(/#/, "", name)
-			line[++nl] = res " " ++n " " name dir
+			n++
+			line[n] = res " " n " " name dir
 		}
 		index($0, ok) == 1 { add("ok", substr($0, length(ok) + 1), ""); next }
 		index($0, bad) == 1 { add("not ok", substr($0, length(bad) + 1), ""); next }
@@ -402,7 +403,17 @@ ktap_of_lines() {
 		END {
 			print "KTAP version 1"
 			print "1.." n + 0
-			for (i = 1; i <= nl; i++)
+			for (i = 1; i <= n; i++)
 				print line[i]
 		}'
+}
+
+# ktap_tally FILE OK FAIL [SKIP]: a checker's lines on stdin as KTAP
+# (ktap_of_lines OK FAIL [SKIP]) into FILE, then print its "PASSED FAILED
+# SKIPPED" (ktap_count); nothing when the parser finds no result.
+ktap_tally() {
+	local file=$1
+	shift
+	ktap_of_lines "$@" > "$file"
+	ktap_count "$file" 2>/dev/null || true
 }

@@ -126,7 +126,7 @@ for arch in $archs; do
 		problem "$arch: no changed .c file is built; nothing to check"
 		continue
 	fi
-	kmake C=2 "${objs[@]}" > "$out/sparse-$arch.log" 2>&1 ||
+	kmake -j"$(nproc)" C=2 "${objs[@]}" > "$out/sparse-$arch.log" 2>&1 ||
 		{ tail -n 20 "$out/sparse-$arch.log"; problem "$arch: build with sparse failed"; continue; }
 	# The base: same config, olddefconfig drops our options; files the
 	# overlay adds do not exist there (all their warnings are new).
@@ -139,7 +139,7 @@ for arch in $archs; do
 	cp "$KBUILD/.config" "$bk/.config"
 	if [ ${#bobjs[@]} -gt 0 ]; then
 		(SRC=$base_src KBUILD=$bk; kmake olddefconfig >/dev/null &&
-			kmake C=2 "${bobjs[@]}") > "$out/sparse-$arch-base.log" 2>&1 ||
+			kmake -j"$(nproc)" C=2 "${bobjs[@]}") > "$out/sparse-$arch-base.log" 2>&1 ||
 			{ tail -n 20 "$out/sparse-$arch-base.log"; problem "$arch: base build with sparse failed"; continue; }
 	else
 		: > "$out/sparse-$arch-base.log"

@@ -56,14 +56,26 @@ state=$(overlay_state)
 read -r final _ < "$state"
 
 # 1. checkpatch per mail, in the kernel tree (from $out: --strict leaves
-# a .checkpatch-camelcase cache file in a git work tree's top).
-for m in "${mails[@]}"; do
-	name=$(basename "$m")
+# a .checkpatch-camelcase cache file in a git work tree's top), as many
+# at a time as there are CPUs (each writes only MAIL.checkpatch and, when
+# clean, MAIL.ok), then reported in order.
+checkpatch_one() {
+	rm -f "$1.ok"
 	# Its SPDX check (scripts/spdxcheck.py) needs python3-ply; without
 	# it the script dies with a traceback and checkpatch still passes.
 	if (cd "$out" && "$wt/scripts/checkpatch.pl" --strict -q --root="$wt" \
-		"$name") > "$m.checkpatch" 2>&1 &&
-		! grep -q '^Traceback' "$m.checkpatch"; then
+		"$(basename "$1")") > "$1.checkpatch" 2>&1 &&
+		! grep -q '^Traceback' "$1.checkpatch"; then
+		touch "$1.ok"
+	fi
+}
+export -f checkpatch_one
+export out wt
+printf '%s\0' "${mails[@]}" |
+	xargs -0 -n 1 -P "$(nproc)" bash -c 'checkpatch_one "$1"' checkpatch_one
+for m in "${mails[@]}"; do
+	name=$(basename "$m")
+	if [ -e "$m.ok" ]; then
 		ok "checkpatch --strict $name"
 	else
 		cat "$m.checkpatch"
@@ -143,6 +155,18 @@ git -C "$wt" diff --quiet HEAD "$final" || die "$wt is not at the overlay's tree
 (cd "$wt" && git ls-files -z | xargs -0 touch -h -d @946684800)
 SRC=$wt
 prev=$final
+# The state whose Kconfig files made .config (the copied one is the last
+# state's); "none" after a configuration that failed. The configuration
+# step (olddefconfig, syncconfig: about 11 s, Kconfig's compiler probes)
+# runs only when a Kconfig file differs from that state's.
+configured=$final
+# x86_64_read: the paths on stdin that the x86_64 kernel build may read
+# (not tools/, Documentation/, MAINTAINERS or another arch's arch/ files).
+x86_64_read() {
+	awk -F/ '$1 == "tools" || $1 == "Documentation" || $0 == "MAINTAINERS" { next }
+		$1 == "arch" && NF > 2 && $2 != "x86" { next }
+		{ print }'
+}
 for i in "${!commits[@]}"; do
 	c=${commits[$i]}
 	name=$(basename "${mails[$i]}" .patch)
@@ -152,17 +176,30 @@ for i in "${!commits[@]}"; do
 		ok "$name: no kernel file changed since the last build"
 		continue
 	fi
+	# Only other arches' files (arch/s390/, arch/arm64/Kconfig): the
+	# x86_64 build reads none of them, so it would be the last one again.
+	if ! git -C "$wt" diff --name-only "$prev" "$c" | x86_64_read | grep -q .; then
+		ok "$name: only other arches' files changed since the last build, which the x86_64 build does not read"
+		continue
+	fi
 	for f in $added; do
 		[ -f "$wt/$f" ] || rm -f "$KBUILD/${f%.c}.o" \
 			"$KBUILD/$(dirname "$f")/.$(basename "${f%.c}").o.cmd"
 	done
-	cp "$config" "$KBUILD/.config"
 	blog=$KBUILD/build-$name.log
 	s=$(date +%s)
-	if ! kmake olddefconfig syncconfig > "$blog" 2>&1; then
-		tail -n 20 "$blog"
-		problem "x86_64 configuration at $name (log: $blog)"
-		continue
+	: > "$blog"
+	if [ "$configured" = none ] ||
+		git -C "$wt" diff --name-only "$configured" "$c" | x86_64_read |
+		grep -q '\(^\|/\)Kconfig[^/]*$'; then
+		cp "$config" "$KBUILD/.config"
+		if ! kmake olddefconfig syncconfig > "$blog" 2>&1; then
+			tail -n 20 "$blog"
+			problem "x86_64 configuration at $name (log: $blog)"
+			configured=none
+			continue
+		fi
+		configured=$c
 	fi
 	# Every build product but the series' objects and what configuration
 	# writes gets one and the same mtime T, later than the checkout: a
@@ -197,7 +234,7 @@ for i in "${!commits[@]}"; do
 	done
 	new=
 	if [ ${#objs[@]} -gt 0 ]; then
-		kmake C=2 "${objs[@]}" > "$blog.sparse" 2>&1 ||
+		kmake -j"$(nproc)" C=2 "${objs[@]}" > "$blog.sparse" 2>&1 ||
 			{ tail -n 20 "$blog.sparse"; problem "sparse build at $name"; continue; }
 		new=$(norm_findings "$wt" < "$blog.sparse" |
 			LC_ALL=C comm -23 - "$BUILD/lint/sparse-x86_64-base.norm")
