@@ -65,6 +65,18 @@ elapsed() {
 
 # timed STEP START: note that STEP took from START until now.
 times=
+
+# The machine's speed at the start, so that the times of two runs (on
+# other days, other machines) can be compared: ten compiles of one file,
+# one CPU, no ccache, nothing else running yet; the first line of
+# build/check-times.
+s=$(date +%s%N)
+speed=
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	gcc -O2 -w -c -o /dev/null "$HARNESS/guest/init.c" || { speed=failed; break; }
+done
+[ -n "$speed" ] || speed=$(printf '%5d ms' "$(( ($(date +%s%N) - s) / 1000000 ))")
+times+=$(printf '%-28s %s' "speed: gcc -O2 init.c x10" "$speed")$'\n'
 timed() {
 	times+=$(printf '%-28s %5d s' "$1" "$(( $(date +%s) - $2 ))")$'\n'
 }

@@ -134,25 +134,14 @@ git -C "$SRC" diff --name-only base "$final" -- '*.c' | grep -v '^tools/' |
 "$HARNESS/build.sh" x86_64 || die "the x86_64 test kernel does not build; it is the series' full build"
 full=$KBUILD
 KBUILD=$BUILD/series/x86_64/kernel
-mkdir -p "$KBUILD"
-rsync -a --delete --exclude='/build-*' "$full/" "$KBUILD/" ||
-	die "cannot copy $full to $KBUILD"
+git -C "$wt" diff --quiet HEAD "$final" || die "$wt is not at the overlay's tree"
+kbuild_copy "$full" "$KBUILD" "$SRC" "$wt" || die "cannot copy $full to $KBUILD for $wt"
+[ -f "$full/vmlinux.o" ] || die "$full/vmlinux.o not found: the x86_64 build keeps it"
 # undefined VMLINUX_O: the symbols it leaves undefined, sorted.
 undefined() {
 	nm -u "$1" | awk '{ print $NF }' | LC_ALL=C sort -u
 }
-[ -f "$full/vmlinux.o" ] || die "$full/vmlinux.o not found: the x86_64 build keeps it"
 undefined "$full/vmlinux.o" > "$BUILD/series/undefined-final"
-# The commands kbuild recorded name the sources by absolute path: name the
-# worktree's, or every command differs and kbuild rebuilds everything.
-grep -rlZ --include='.*.cmd' -F "$SRC/" "$KBUILD" |
-	xargs -0 -r sed -i "s|$SRC/|$wt/|g"
-# The worktree is at the last state, as the copied objects are; series.sh
-# wrote every file of it just now. Date every file back (2000-01-01) so
-# that kbuild sees only what each checkout below changes (else the
-# generated headers, then every object, would be remade).
-git -C "$wt" diff --quiet HEAD "$final" || die "$wt is not at the overlay's tree"
-(cd "$wt" && git ls-files -z | xargs -0 touch -h -d @946684800)
 SRC=$wt
 prev=$final
 # The state whose Kconfig files made .config (the copied one is the last

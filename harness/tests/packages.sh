@@ -83,14 +83,18 @@ LC_ALL=C sort -u "$tmp/files" | while read -r f; do
 done > "$tmp/paths"
 cut -f1,2 "$tmp/paths" | tr '\t' '\n' | LC_ALL=C sort -u | xargs -r -d '\n' dpkg -S 2>/dev/null |
 	sed -E 's/^([^:,]+)(:[^,:]+)?(, [^:]+)*: /\1\t/' > "$tmp/owners" || true
-while IFS=$'\t' read -r f real; do
-	pkg=$(awk -F'\t' -v a="$f" -v b="$real" '$2 == a || $2 == b { print $1; exit }' "$tmp/owners")
-	if [ -z "$pkg" ]; then
-		echo "$f: no Debian package owns it" >> "$tmp/failed"
-	elif ! grep -qx "$pkg" "$tmp/brought"; then
-		echo "$f: from package $pkg, which harness/install.sh does not install: add it there" >> "$tmp/failed"
-	fi
-done < "$tmp/paths"
+# One awk for all: a path's owner is its own path's package, else its
+# target's.
+awk -F'\t' '
+	FILENAME == ARGV[1] { if (!($2 in own)) own[$2] = $1; next }
+	FILENAME == ARGV[2] { brought[$0] = 1; next }
+	{
+		pkg = ($1 in own) ? own[$1] : (($2 in own) ? own[$2] : "")
+		if (pkg == "")
+			print $1 ": no Debian package owns it"
+		else if (!(pkg in brought))
+			print $1 ": from package " pkg ", which harness/install.sh does not install: add it there"
+	}' "$tmp/owners" "$tmp/brought" "$tmp/paths" >> "$tmp/failed"
 if [ -s "$tmp/failed" ]; then
 	cat "$tmp/failed" >&2
 	[ -s "$tmp/cpp.err" ] && grep -m 5 'error' "$tmp/cpp.err" >&2
