@@ -20,9 +20,10 @@
 # kernels build: the end-to-end scenarios (harness/e2e.sh), the
 # allocators' libraries (harness/alloc.sh --check), one variant of the
 # mutation suite (harness/mutate.sh vma-coverage) and the harness's own
-# tests (harness/tests/*.sh). Last, the upstream checks
-# (harness/lint.sh) and the patch series (harness/series-check.sh),
-# which need every kernel built. Goes on after a failure; prints the
+# tests (harness/tests/*.sh). The upstream checks (harness/lint.sh) and
+# the patch series (harness/series-check.sh) run in the background once
+# every kernel lint reads has run (before riscv64's guest); their output
+# is printed after the arches'. Goes on after a failure; prints the
 # skipped count and the time each step took (also in build/check-times),
 # then what failed, a line each (a CI log's tail names it), then, last,
 # "N passed, N failed" summed over everything. Exits 1 when anything
@@ -199,18 +200,27 @@ run_arch() {
 }
 
 mkdir -p "$BUILD/check-ktap"
+rm -f "$BUILD"/check-ktap/*.out "$BUILD"/check-ktap/*.time
 
-# checks NAME SCRIPT [ARGS]: run a checker that prints "NAME: ok: ...",
-# "NAME: FAIL: ..." or "NAME: SKIP: ..." per check and "NAME: N
-# problems" last; its lines become KTAP (build/check-ktap/NAME.ktap),
-# which the kernel's parser counts; a failure more when it did not
-# finish.
-checks() {
-	local name=$1 script=$2 out s nfail npass nskip
+# checks_run NAME SCRIPT [ARGS]: run a checker that prints "NAME: ok:
+# ...", "NAME: FAIL: ..." or "NAME: SKIP: ..." per check and "NAME: N
+# problems" last, its output into build/check-ktap/NAME.out and its time
+# into NAME.time (it may run in the background: it changes no variable).
+checks_run() {
+	local name=$1 script=$2 s
 	shift 2
 	s=$(date +%s)
-	out=$("$script" "$@" 2>&1) || true
-	timed "$name" "$s"
+	"$script" "$@" > "$BUILD/check-ktap/$name.out" 2>&1 || true
+	echo "$(( $(date +%s) - s ))" > "$BUILD/check-ktap/$name.time"
+}
+
+# checks_tally NAME SCRIPT: print what checks_run saved of NAME and count
+# it: its lines become KTAP (build/check-ktap/NAME.ktap), which the
+# kernel's parser counts; a failure more when it did not finish.
+checks_tally() {
+	local name=$1 script=$2 out nfail npass nskip
+	out=$(cat "$BUILD/check-ktap/$name.out" 2>/dev/null || true)
+	times+=$(printf '%-28s %5d s' "$name" "$(cat "$BUILD/check-ktap/$name.time" 2>/dev/null || echo 0)")$'\n'
 	printf '%s\n' "$out"
 	read -r npass nfail nskip <<<"$(printf '%s\n' "$out" |
 		ktap_tally "$BUILD/check-ktap/$name.ktap" \
@@ -229,6 +239,12 @@ checks() {
 		nfail=$((nfail + 1))
 	}
 	row "$name" "${script#"$TOP"/}" "$npass" "$nfail" "$nskip"
+}
+
+# checks NAME SCRIPT [ARGS]: checks_run, then checks_tally.
+checks() {
+	checks_run "$@"
+	checks_tally "$1" "$2"
 }
 
 # x86_64_steps: what needs the x86_64 kernel only, run while the other
@@ -296,6 +312,40 @@ x86_64_steps() {
 	timed "harness/tests" "$st"
 }
 
+# The upstream checks (harness/lint.sh: checkpatch, kernel-doc,
+# htmldocs, sparse per arch against the base) and the patch series
+# (harness/series-check.sh: checkpatch per patch, git am on the base, and
+# at every patch an x86_64 build, sparse and kernel-doc against the
+# base's findings that lint saved), one after the other. Sparse runs
+# on the arches that build their own kernel, but not the debug kernels
+# (the same files as their plain arch) or a conf with LINT_SPARSE=no
+# (riscv64: Debian's sparse rejects its -march).
+lint_archs=$(for a in $archs; do
+	(
+		load_arch "$a"
+		if [ "${a%-debug}" = "$a" ] && [ -z "$KERNEL_OF" ] &&
+			[ "$LINT_SPARSE" != no ]; then
+			echo "$a"
+		fi
+	)
+done)
+end_checks() {
+	# shellcheck disable=SC2086 # lint_archs: an arch a word
+	checks_run lint "$HARNESS/lint.sh" $lint_archs
+	checks_run series "$HARNESS/series-check.sh"
+}
+# They start in the background as soon as every kernel they read has run
+# its lists (before the last arch, riscv64, whose kernel lint does not
+# read): the prebuild, at nice 19, yields them the CPU, and they use the
+# core the last guests leave; else (no such arch) after the arches.
+endpid=
+lint_ready() {
+	local a
+	for a in $lint_archs; do
+		case " $ran " in *" $a "*) ;; *) return 1 ;; esac
+	done
+}
+
 # The arches in order, and the x86_64 steps as soon as the x86_64 kernel
 # has run its lists and before the first arch whose kernel the prebuild
 # is making (CHECK_KERNELS_ONLY=1, harness/matrix.sh: the kernels only).
@@ -304,14 +354,22 @@ case " $archs " in
 *" x86_64 "*) [ -n "${CHECK_KERNELS_ONLY:-}" ] || x86_64_wanted=1 ;;
 esac
 x86_64_ran=
+ran=
 for arch in $archs; do
 	if [ -n "$x86_64_wanted" ] && [ -n "$x86_64_ran" ] &&
 		[ "$(load_arch "$arch"; echo "${KERNEL_OF:-$arch}")" != x86_64 ]; then
 		x86_64_steps
 		x86_64_wanted=
 	fi
+	if [ -z "${CHECK_KERNELS_ONLY:-}" ] && [ -z "$endpid" ] &&
+		[ -z "$x86_64_wanted" ] && [ -n "$lint_archs" ] && lint_ready; then
+		info "lint and series: started in the background (their output follows the arches)"
+		end_checks &
+		endpid=$!
+	fi
 	run_arch "$arch"
 	[ "$arch" != x86_64 ] || x86_64_ran=1
+	ran="$ran $arch"
 done
 [ -z "$x86_64_wanted" ] || x86_64_steps
 
@@ -319,28 +377,13 @@ done
 [ -z "$prepid" ] || wait "$prepid" || true
 
 if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
-	# The upstream checks (checkpatch, kernel-doc, htmldocs, sparse per arch
-	# against the base).
-	# The debug kernel compiles the same files as its plain arch, and a conf
-	# with KERNEL_OF boots another conf's kernel: sparse on them would only
-	# repeat that run.
-	# Nor on a conf with LINT_SPARSE=no (riscv64: its sparse fails).
-	lint_archs=$(for a in $archs; do
-		(
-			load_arch "$a"
-			if [ "${a%-debug}" = "$a" ] && [ -z "$KERNEL_OF" ] &&
-				[ "$LINT_SPARSE" != no ]; then
-				echo "$a"
-			fi
-		)
-	done)
-	# shellcheck disable=SC2086
-	checks lint "$HARNESS/lint.sh" $lint_archs
-
-	# The patch series: checkpatch per patch, git am on the base, and at
-	# every patch an x86_64 build, sparse and kernel-doc against the base's
-	# findings that lint saved.
-	checks series "$HARNESS/series-check.sh"
+	if [ -n "$endpid" ]; then
+		wait "$endpid" || true
+	else
+		end_checks
+	fi
+	checks_tally lint "$HARNESS/lint.sh"
+	checks_tally series "$HARNESS/series-check.sh"
 fi
 timed "all" "$t0"
 printf '%s' "$times" > "$BUILD/check-times"
