@@ -64,8 +64,16 @@ elapsed() {
 	echo "$(( $(date +%s) - $1 )) s"
 }
 
-# timed STEP START: note that STEP took from START until now.
+# took STEP SECONDS: note that STEP took SECONDS (build/check-times).
 times=
+took() {
+	times+=$(printf '%-28s %5d s' "$1" "$2")$'\n'
+}
+
+# timed STEP START: note that STEP took from START until now.
+timed() {
+	took "$1" "$(( $(date +%s) - $2 ))"
+}
 
 # The machine's speed at the start, so that the times of two runs (on
 # other days, other machines) can be compared: ten compiles of one file,
@@ -78,9 +86,6 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 done
 [ -n "$speed" ] || speed=$(printf '%5d ms' "$(( ($(date +%s%N) - s) / 1000000 ))")
 times+=$(printf '%-28s %s' "speed: gcc -O2 init.c x10" "$speed")$'\n'
-timed() {
-	times+=$(printf '%-28s %5d s' "$1" "$(( $(date +%s) - $2 ))")$'\n'
-}
 
 # prebuild ARCH..: build the kernel and the selftests of each ARCH, one
 # after the other, at nice 19, each into $pre/ARCH.log, then write
@@ -220,7 +225,7 @@ checks_run() {
 checks_tally() {
 	local name=$1 script=$2 out nfail npass nskip
 	out=$(cat "$BUILD/check-ktap/$name.out" 2>/dev/null || true)
-	times+=$(printf '%-28s %5d s' "$name" "$(cat "$BUILD/check-ktap/$name.time" 2>/dev/null || echo 0)")$'\n'
+	took "$name" "$(cat "$BUILD/check-ktap/$name.time" 2>/dev/null || echo 0)"
 	printf '%s\n' "$out"
 	read -r npass nfail nskip <<<"$(printf '%s\n' "$out" |
 		ktap_tally "$BUILD/check-ktap/$name.ktap" \

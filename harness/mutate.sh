@@ -111,7 +111,7 @@ for v in $variants; do
 	[ -z "$r" ] || cruns[$arch]="${cruns[$arch]:-}$r"$'\n'
 done
 
-pass=0 fail=0 rows='' built='' copied='' bad_control=''
+pass=0 fail=0 rows='' built='' bad_control=''
 for v in $work; do
 	s=$(date +%s)
 	case $v in
@@ -133,13 +133,28 @@ for v in $work; do
 	esac
 	load_arch "$arch"
 	[ -z "$KERNEL_OF" ] || die "$p: Arch: $arch boots another conf's kernel ($KERNEL_OF); name that one"
+	mkb=$mut/$arch/kernel
 	# The test kernel (its .config) and the selftests, built once a run.
+	# Then the arch's build directory here starts as a copy of the test
+	# kernel's, when that was built from the very tree the worktree holds
+	# (nothing changed in $SRC since its overlay commit), so that only
+	# what a variant changes is compiled (else, in a new build directory,
+	# every object once more from ccache: minutes). A file a variant of
+	# another arch left changed in the worktree is rewritten by restore
+	# below, after the copy, so kbuild remakes it; later variants of the
+	# arch build on in the directory the same way.
 	case " $built " in
 	*" $arch "*) ;;
 	*)
 		kernel_and_selftests "$arch" >"$mut/$arch-build.log" 2>&1 ||
 			die "$arch: the test kernel or its selftests do not build; see $mut/$arch-build.log"
 		built="$built $arch"
+		if [ "$(git -C "$SRC" rev-parse HEAD)" = "$commit" ] &&
+			[ -z "$(git -C "$SRC" status --porcelain)" ]; then
+			info "$v: copying the $arch test kernel's build to $mkb"
+			kbuild_copy "$KBUILD" "$mkb" "$SRC" "$wt" ||
+				die "cannot copy $KBUILD to $mkb for $wt"
+		fi
 		;;
 	esac
 	vdir=$mut/$v
@@ -152,27 +167,6 @@ for v in $work; do
 		;;
 	esac
 	restore || die "cannot reset $wt to $commit"
-	mkb=$mut/$arch/kernel
-	# The first build of the arch in this run: a copy of the test
-	# kernel's build, when that was built from the very tree the
-	# worktree holds (nothing changed in $SRC since its overlay commit),
-	# so that only what the variant changes is compiled (else, in a new
-	# build directory, every object once more from ccache: minutes).
-	# Later variants of the arch build on in it: restore rewrote the
-	# files the last one changed, which kbuild remakes.
-	case " $copied " in
-	*" $arch "*) ;;
-	*)
-		copied="$copied $arch"
-		if [ -z "$outcome" ] &&
-			[ "$(git -C "$SRC" rev-parse HEAD)" = "$commit" ] &&
-			[ -z "$(git -C "$SRC" status --porcelain)" ]; then
-			info "$v: copying the $arch test kernel's build to $mkb"
-			kbuild_copy "$KBUILD" "$mkb" "$SRC" "$wt" ||
-				die "cannot copy $KBUILD to $mkb for $wt"
-		fi
-		;;
-	esac
 	if [ -z "$outcome" ] && ! patch -s -p1 -d "$wt" --forward --fuzz=0 --no-backup-if-mismatch <"$p" \
 		>"$vdir/patch.log" 2>&1; then
 		outcome=failed catchers="does not apply to the tree (log: $vdir/patch.log); regenerate it from a worktree edit with git diff"
