@@ -300,28 +300,28 @@ static void check_lib(enum method m)
 	kept = on.end_pte - on.fresh;
 	ksft_print_msg("%s: %ld kB of tables built, %ld kept\n", mn, built, kept);
 	/*
-	 * 4-7% kept seen (preload and hooks, 2026-11 to 2026-12-04): jemalloc's
-	 * own tables, the last batch. At most a tenth: a library that does
-	 * less than nine tenths of its job fails.
+	 * Kept with the library on: jemalloc's own tables, the last batch
+	 * (3.6-8.9% in 20 runs of one boot, 2026-12-05). Off, MADV_DONTNEED's
+	 * own reclaim (vm.pt_reclaim_dontneed, on by default) frees only the
+	 * tables a purge covers whole: about half are kept (44-56% in the
+	 * same runs; CI once saw less than two fifths). A fifth tells them
+	 * apart with room on both sides: a library that frees less than
+	 * three fifths of what the purges leave fails.
 	 */
 	ksft_test_result(!on.status && built > 0 && on.end_pte >= 0 &&
-			 kept * 10 <= built,
-			 "%s: jemalloc keeps at most a tenth of the tables it built\n", mn);
+			 kept * 5 <= built,
+			 "%s: jemalloc keeps at most a fifth of the tables it built (%ld of %ld kB)\n",
+			 mn, kept, built);
 
 	off = run(je, m, "PT_RECLAIM_DISABLE=1");
 	built = off.peak_pte - off.fresh;
 	kept = off.end_pte - off.fresh;
 	ksft_print_msg("%s, PT_RECLAIM_DISABLE=1: %ld kB built, %ld kept\n",
 		       mn, built, kept);
-	/*
-	 * MADV_DONTNEED's own reclaim (vm.pt_reclaim_dontneed, on by
-	 * default) frees the tables a purge covers whole: about half of
-	 * them are kept here (47-62% seen). Two fifths or more.
-	 */
-	ksft_test_result(!off.status && built > 0 && kept * 5 >= built * 2 &&
+	ksft_test_result(!off.status && built > 0 && kept * 5 >= built &&
 			 off.calls == 0,
-			 "%s: PT_RECLAIM_DISABLE=1 turns it off (two fifths of the tables or more kept, no call)\n",
-			 mn);
+			 "%s: PT_RECLAIM_DISABLE=1 turns it off (a fifth of the tables or more kept: %ld of %ld kB; %ld calls, want 0)\n",
+			 mn, kept, built, off.calls);
 
 	ksft_test_result(on.purges > 0 && on.batches > 0 &&
 			 on.calls >= on.batches && on.failed == 0 && on.us >= 0,
