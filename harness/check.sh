@@ -109,6 +109,19 @@ prebuild() {
 	done
 }
 prepid=
+endpid=
+# The prebuild and the background lint and series run as jobs of their
+# own (set -m: a process group each, stdin from /dev/null). On the way
+# out by an error or a signal they go too, children and all, rather than
+# build on beside the next run (quietly: bash reports on the jobs it
+# loses).
+stop_jobs() {
+	local p
+	for p in $prepid $endpid; do
+		! kill -0 "$p" 2>/dev/null || kill -TERM -- "-$p" 2>/dev/null || true
+	done
+}
+trap "stop_jobs 2>/dev/null" EXIT
 
 # build_arch ARCH: its kernel and selftests, in the foreground for the
 # first arch, else the prebuild's (waited for, its log printed).
@@ -142,9 +155,11 @@ run_arch() {
 		# shellcheck disable=SC2086
 		rest=$(printf '%s\n' $archs | tail -n +2)
 		if [ -n "$rest" ]; then
+			set -m
 			# shellcheck disable=SC2086
-			prebuild $rest &
+			prebuild $rest < /dev/null &
 			prepid=$!
+			set +m
 		fi
 	fi
 	if [ -z "$built" ]; then
@@ -343,14 +358,22 @@ end_checks() {
 # its lists (before the last arch, riscv64, whose kernel lint does not
 # read): the prebuild, at nice 19, yields them the CPU, and they use the
 # core the last guests leave; else (no such arch) after the arches.
-endpid=
+# lint_ready ARCH...: the arches still to run (the prebuild's too) are
+# ARCH...; true when every arch lint reads has run and none of ARCH...
+# boots a kernel that lint or the series builds from (the lint arches',
+# x86_64's): the prebuild would make it again, beside them, in the same
+# directory (CHECK_ARCHES="s390x x86_64-numa").
 lint_ready() {
 	local a
 	for a in $lint_archs; do
 		case " $ran " in *" $a "*) ;; *) return 1 ;; esac
 	done
+	for a in "$@"; do
+		case " $lint_archs x86_64 " in
+		*" $(load_arch "$a"; echo "${KERNEL_OF:-$a}") "*) return 1 ;;
+		esac
+	done
 }
-
 # The arches in order, and the x86_64 steps as soon as the x86_64 kernel
 # has run its lists and before the first arch whose kernel the prebuild
 # is making (CHECK_KERNELS_ONLY=1, harness/matrix.sh: the kernels only).
@@ -360,6 +383,8 @@ case " $archs " in
 esac
 x86_64_ran=
 ran=
+# shellcheck disable=SC2206 # archs: an arch a word
+left=($archs)
 for arch in $archs; do
 	if [ -n "$x86_64_wanted" ] && [ -n "$x86_64_ran" ] &&
 		[ "$(load_arch "$arch"; echo "${KERNEL_OF:-$arch}")" != x86_64 ]; then
@@ -367,23 +392,28 @@ for arch in $archs; do
 		x86_64_wanted=
 	fi
 	if [ -z "${CHECK_KERNELS_ONLY:-}" ] && [ -z "$endpid" ] &&
-		[ -z "$x86_64_wanted" ] && [ -n "$lint_archs" ] && lint_ready; then
+		[ -z "$x86_64_wanted" ] && [ -n "$lint_archs" ] && lint_ready "${left[@]}"; then
 		info "lint and series: started in the background (their output follows the arches)"
-		end_checks &
+		set -m
+		end_checks < /dev/null &
 		endpid=$!
+		set +m
 	fi
 	run_arch "$arch"
 	[ "$arch" != x86_64 ] || x86_64_ran=1
 	ran="$ran $arch"
+	left=("${left[@]:1}")
 done
 [ -z "$x86_64_wanted" ] || x86_64_steps
 
 # Normally done already: the last arch waited for its build.
 [ -z "$prepid" ] || wait "$prepid" || true
+prepid=
 
 if [ -z "${CHECK_KERNELS_ONLY:-}" ]; then
 	if [ -n "$endpid" ]; then
 		wait "$endpid" || true
+		endpid=
 	else
 		end_checks
 	fi
