@@ -6,6 +6,7 @@
 # on any finding:
 #  - checkpatch.pl --strict on the whole change against the base, checked
 #    as one patch;
+#  - scripts/spdxcheck.py on the files the change adds or changes;
 #  - kernel-doc -Wall on the changed C files and headers;
 #  - the Documentation directories the change touches, built with sphinx
 #    (SPHINXDIRS): no warning that names a changed file;
@@ -74,7 +75,25 @@ else
 	problem "checkpatch --strict (log: $out/checkpatch.log)"
 fi
 
-# 2. kernel-doc on the changed C sources and headers, selftests aside,
+# 2. The SPDX-License-Identifier tags of the files the change adds or
+# changes, with the kernel's scripts/spdxcheck.py (from the tree: it needs
+# git and LICENSES/). checkpatch asks it only in a git tree with python3
+# and finds no .git from $out, so neither check above nor the series'
+# runs it. It prints one line per finding and exits 0 either way.
+/usr/bin/python3 -c 'import git, ply' 2>/dev/null ||
+	die "scripts/spdxcheck.py needs python3-git and python3-ply; run 'make install'"
+mapfile -t spdx_files < <(printf '%s\n' "$changed" | while IFS= read -r f; do
+	[ ! -f "$SRC/$f" ] || echo "$f"
+done)
+if (cd "$SRC" && /usr/bin/python3 scripts/spdxcheck.py "${spdx_files[@]}") \
+	> "$out/spdxcheck.log" 2>&1 && [ ! -s "$out/spdxcheck.log" ]; then
+	echo "lint: ok: scripts/spdxcheck.py (${#spdx_files[@]} files)"
+else
+	cat "$out/spdxcheck.log"
+	problem "scripts/spdxcheck.py (log: $out/spdxcheck.log)"
+fi
+
+# 3. kernel-doc on the changed C sources and headers, selftests aside,
 # compared with the same files in the base.
 mapfile -t cfiles < <(printf '%s\n' "$changed" | grep -E '\.[ch]$' |
 	grep -v '^tools/' || true)
@@ -90,7 +109,7 @@ compare "$out/kernel-doc.norm" "$out/kernel-doc-base.norm" \
 	"kernel-doc -Wall, no new warning (${#cfiles[@]} files)" \
 	"kernel-doc -Wall: warnings the base does not have"
 
-# 3. Documentation: build the touched directories, keep the warnings that
+# 4. Documentation: build the touched directories, keep the warnings that
 # name a changed file (the rest of a partial build warns about links to
 # directories left out).
 mapfile -t docs < <(printf '%s\n' "$changed" | grep '^Documentation/.*\.rst$' || true)
@@ -113,7 +132,7 @@ if [ ${#docs[@]} -gt 0 ]; then
 	fi
 fi
 
-# 4. sparse, patched tree vs base tree.
+# 5. sparse, patched tree vs base tree.
 for arch in $archs; do
 	load_arch "$arch"
 	[ -f "$KBUILD/.config" ] || die "$arch kernel not configured; run 'make build ARCH=$arch'"

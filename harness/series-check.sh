@@ -61,8 +61,9 @@ read -r final _ < "$state"
 # clean, MAIL.ok), then reported in order.
 checkpatch_one() {
 	rm -f "$1.ok"
-	# Its SPDX check (scripts/spdxcheck.py) needs python3-ply; without
-	# it the script dies with a traceback and checkpatch still passes.
+	# checkpatch asks scripts/spdxcheck.py only where it finds a .git,
+	# which $out has not: lint.sh runs that check. A traceback (a
+	# python module missing) still counts as a finding.
 	if (cd "$out" && "$wt/scripts/checkpatch.pl" --strict -q --root="$wt" \
 		"$(basename "$1")") > "$1.checkpatch" 2>&1 &&
 		! grep -q '^Traceback' "$1.checkpatch"; then
