@@ -114,11 +114,11 @@ endpid=
 # own (set -m: a process group each, stdin from /dev/null). On the way
 # out by an error or a signal they go too, children and all, rather than
 # build on beside the next run (quietly: bash reports on the jobs it
-# loses).
+# loses). A SIGKILL to check.sh leaves them running: no trap runs.
 stop_jobs() {
 	local p
 	for p in $prepid $endpid; do
-		! kill -0 "$p" 2>/dev/null || kill -TERM -- "-$p" 2>/dev/null || true
+		! kill -0 -- "-$p" 2>/dev/null || kill -TERM -- "-$p" 2>/dev/null || true
 	done
 }
 trap "stop_jobs 2>/dev/null" EXIT
@@ -364,14 +364,15 @@ end_checks() {
 # x86_64's): the prebuild would make it again, beside them, in the same
 # directory (CHECK_ARCHES="s390x x86_64-numa").
 lint_ready() {
-	local a
+	local a k l
 	for a in $lint_archs; do
 		case " $ran " in *" $a "*) ;; *) return 1 ;; esac
 	done
 	for a in "$@"; do
-		case " $lint_archs x86_64 " in
-		*" $(load_arch "$a"; echo "${KERNEL_OF:-$a}") "*) return 1 ;;
-		esac
+		k=$(load_arch "$a"; echo "${KERNEL_OF:-$a}")
+		for l in $lint_archs x86_64; do
+			[ "$k" != "$l" ] || return 1
+		done
 	done
 }
 # The arches in order, and the x86_64 steps as soon as the x86_64 kernel

@@ -77,15 +77,18 @@ fi
 
 # 2. The SPDX-License-Identifier tags of the files the change adds or
 # changes, with the kernel's scripts/spdxcheck.py (from the tree: it needs
-# git and LICENSES/). checkpatch asks it only in a git tree with python3
-# and finds no .git from $out, so neither check above nor the series'
-# runs it. It prints one line per finding and exits 0 either way.
+# git and LICENSES/). checkpatch asks it only in tree mode with a .git
+# where it runs: not above (--no-tree), nor in series-check.sh (run from
+# build/series/out). It prints one line per finding and exits 0 either
+# way; given no file it would scan the whole tree.
 /usr/bin/python3 -c 'import git, ply' 2>/dev/null ||
 	die "scripts/spdxcheck.py needs python3-git and python3-ply; run 'make install'"
 mapfile -t spdx_files < <(printf '%s\n' "$changed" | while IFS= read -r f; do
 	[ ! -f "$SRC/$f" ] || echo "$f"
 done)
-if (cd "$SRC" && /usr/bin/python3 scripts/spdxcheck.py "${spdx_files[@]}") \
+if [ ${#spdx_files[@]} -eq 0 ]; then
+	echo "lint: ok: scripts/spdxcheck.py (no file added or changed)"
+elif (cd "$SRC" && /usr/bin/python3 scripts/spdxcheck.py "${spdx_files[@]}") \
 	> "$out/spdxcheck.log" 2>&1 && [ ! -s "$out/spdxcheck.log" ]; then
 	echo "lint: ok: scripts/spdxcheck.py (${#spdx_files[@]} files)"
 else
