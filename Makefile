@@ -17,6 +17,7 @@
 #   make lint                               checkpatch, kernel-doc, docs, sparse
 #   make e2e   [SCENARIOS="reporting virtio-mem"]  page tables back to the host
 #   make alloc [ALLOC_RUNS=3] [ALLOC_SECONDS=3] [ALLOC_WAIT=11]  allocators x reclaim methods (x86_64)
+#   make reuse [REUSE_RUNS=3] [REUSE_SECONDS=20]  a database's reservation reused (x86_64, ~5 min)
 #   make series                             the patch series (and man-pages patch) into build/series/out
 #   make series-check                       git am, checkpatch, build per patch
 #   make tree / make export                 edit round trip (build/src)
@@ -25,7 +26,7 @@
 ARCH ?= x86_64
 H := harness
 
-.PHONY: all demo check status matrix mutate soak kcsan kcsan-base baseline run bench e2e alloc build install base tree export selftests lint series series-check clean
+.PHONY: all demo check status matrix mutate soak kcsan kcsan-base baseline run bench e2e alloc reuse build install base tree export selftests lint series series-check clean
 all:
 	@sed -n '/^#   make/s/^#   //p' Makefile
 
@@ -64,10 +65,18 @@ e2e: base
 	@$(H)/build.sh x86_64
 	@$(H)/e2e.sh $(SCENARIOS)
 
-# Allocators (glibc, jemalloc, tcmalloc, mimalloc) x reclaim methods, on
-# the x86_64 test kernel; the table in build/alloc/results.md.
+# Allocators (glibc, jemalloc, tcmalloc, mimalloc, the Go runtime) x
+# reclaim methods, on the x86_64 test kernel; the table in
+# build/alloc/results.md. install.sh --go: golang-go.
 alloc: base
+	@$(H)/install.sh --go
 	@$(H)/alloc.sh
+
+# The database pattern (allocators/reuse.c): one reservation reused with
+# MADV_DONTNEED, under stock, none, periodic MADV_PT_RECLAIM and
+# mmap()/munmap(); the table and plot in build/reuse/.
+reuse: base
+	@$(H)/alloc.sh --reuse
 
 lint: base
 	@$(H)/lint.sh

@@ -69,7 +69,9 @@ mv "$out/results.csv.tmp" "$out/results.csv"
 	echo
 	echo "Made by harness/alloc.sh on $(date -u +%Y-%m-%d): x86_64 test kernel under QEMU TCG,"
 	echo "2 vCPUs, one boot; allocators/churn.c, 4 threads, $seconds s of churn, then"
-	echo "everything freed; every cell the median of $runs runs."
+	echo "everything freed; every cell the median of $runs runs. The go rows:"
+	echo "allocators/go/churn.go, the same workload in goroutines, ending with"
+	echo "runtime/debug.FreeOSMemory() (THP off for it, GOMEMLIMIT=1300MiB)."
 	echo
 	echo "- Page tables: kB. At the peak and kept at the end: VmPTE above the fresh"
 	echo "  process's. Mapping nothing: at the end, VmPTE minus the tables over at"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# usage: harness/alloc.sh [--check | --report]
+# usage: harness/alloc.sh [--check | --report | --reuse]
 #
 # Allocators against MADV_PT_RECLAIM, on the x86_64 test kernel. Builds
 # allocators/churn.c (linked dynamically, against glibc), the libraries
@@ -29,16 +29,24 @@
 #                    second kernel to build); prints "alloc: ok: ..." or "alloc: FAIL: ..." per
 #                    check and "alloc: N problems" last (harness/check.sh
 #                    counts them).
+#   --reuse:         the database pattern (allocators/reuse.c: one
+#                    reservation, extents released with MADV_DONTNEED)
+#                    under stock, none, periodic MADV_PT_RECLAIM and
+#                    mmap()/munmap(), REUSE_RUNS (3) times of
+#                    REUSE_SECONDS (20) each in one boot: build/reuse/
+#                    raw.csv, results.md and vmpte.svg (harness/reuse-report.sh).
+#                    About 5 minutes.
 #
 # The libraries are the host's, so only x86_64.
 . "$(dirname "$0")/lib.sh"
 
-check=false
+check=false reuse=false
 case ${1:-} in
 --check) check=true ;;
+--reuse) reuse=true ;;
 --report) ;;
 "") ;;
-*) die "usage: $me [--check | --report]" ;;
+*) die "usage: $me [--check | --report | --reuse]" ;;
 esac
 load_arch x86_64
 out=$BUILD/alloc
@@ -72,6 +80,19 @@ make -s -C "$TOP/allocators" O="$out" >>"$log" 2>&1 ||
 gcc -static -O2 -Wall -Wextra -Werror -I"$SRC/tools/testing/selftests" \
 	-o "$out/alloc-test" "$HARNESS/guest/alloc-test.c" >>"$log" 2>&1 ||
 	die "harness/guest/alloc-test.c did not build; see $log"
+# The Go workload (static, no cgo), for the allocator matrix only: Debian's
+# golang-go, its build cache under build/ (GOPROXY=off: no network).
+gofiles=()
+if ! $check && ! $reuse; then
+	need_cmd go golang-go
+	GOCACHE=$BUILD/go-cache GOPATH=$BUILD/go-path GO111MODULE=off GOPROXY=off \
+		CGO_ENABLED=0 GOARCH=amd64 go build -trimpath -o "$out/churn-go" \
+		"$TOP/allocators/go/churn.go" >>"$log" 2>&1 ||
+		die "allocators/go/churn.go did not build; see $log"
+	gofiles=("/t/churn-go=$out/churn-go")
+fi
+gcc -static -O2 -Wall -Wextra -Werror -o "$out/reuse" "$TOP/allocators/reuse.c" \
+	>>"$log" 2>&1 || die "allocators/reuse.c did not build; see $log"
 gcc -static -O2 -Wall -Wextra -Werror -o "$out/no-pt-reclaim" \
 	"$HARNESS/tests/no-pt-reclaim.c" >>"$log" 2>&1 ||
 	die "harness/tests/no-pt-reclaim.c did not build; see $log"
@@ -102,6 +123,7 @@ guest() {
 		"/t/churn=$out/churn" "/t/libptreclaim.so=$out/libptreclaim.so" \
 		"/t/libptreclaim-jemalloc.so=$out/libptreclaim-jemalloc.so" \
 		"/t/alloc-test=$out/alloc-test" "/t/no-pt-reclaim=$out/no-pt-reclaim" \
+		"/t/reuse=$out/reuse" "${gofiles[@]}" \
 		"/t/ptreclaim=$BUILD/x86_64/selftests/ptreclaim" \
 		$extra
 	rc=0
@@ -135,6 +157,20 @@ if $check; then
 	exit 0
 fi
 
+if $reuse; then
+	runs=${REUSE_RUNS:-3} secs=${REUSE_SECONDS:-20}
+	[[ $runs =~ ^[1-9][0-9]*$ ]] || die "REUSE_RUNS=$runs: want a number of runs, 1 or more"
+	[[ $secs =~ ^[1-9][0-9]*$ ]] || die "REUSE_SECONDS=$secs: want a whole number of seconds, 1 or more"
+	guest reuse-run "-d -r $runs -s $secs" $((runs * 4 * (secs + 5)))
+	[ "$rc" -eq 0 ] && ! $reported ||
+		die "the guest run failed (status $rc; kernel report: $reported); console: $dir/console.log"
+	res=$BUILD/reuse
+	mkdir -p "$res"
+	grep -a '^reuse,' "$dir/console.log" | tr -d '\r' > "$res/raw.csv"
+	[ -s "$res/raw.csv" ] || die "alloc-test -d printed no result; console: $dir/console.log"
+	printf 'runs=%s\nseconds=%s\n' "$runs" "$secs" > "$res/meta"
+	exec "$HARNESS/reuse-report.sh"
+fi
 runs=${ALLOC_RUNS:-3}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "ALLOC_RUNS=$runs: want a number of runs, 1 or more"
 guest matrix "-r $runs -s ${ALLOC_SECONDS:-3} -w ${ALLOC_WAIT:-11}" $((runs * 1200))

@@ -1,5 +1,5 @@
 #!/bin/bash
-# usage: harness/install.sh [--list] [--matrix]
+# usage: harness/install.sh [--list] [--matrix] [--go]
 #
 # Install with apt-get the Debian packages the harness needs, when they
 # are missing. Needs root for that; says which packages when it is not,
@@ -11,7 +11,10 @@
 # matrix) adds the Xen hypervisor that make matrix's x86_64-xen boots
 # (XEN_PACKAGE of harness/arch/x86_64-xen.conf), asked for only there:
 # its package runs update-grub, which adds Xen entries to the boot menu
-# of a host with GRUB.
+# of a host with GRUB. --go (make alloc) adds golang-go for the Go
+# workload of the allocator matrix (allocators/go), which make check does
+# not run: a fresh machine's make check does not fetch a compiler it
+# never uses.
 . "$(dirname "$0")/lib.sh"
 
 # arch_packages [--xen]: the packages the confs and matrix entries name
@@ -58,7 +61,8 @@ for arg in "$@"; do
 	--list) list=1 ;;
 	--matrix) PACKAGES="$PACKAGES $(arch_packages --xen)" ||
 		die "cannot read XEN_PACKAGE of harness/arch/*.conf" ;;
-	*) die "usage: $me [--list] [--matrix]" ;;
+	--go) PACKAGES="$PACKAGES golang-go" ;;
+	*) die "usage: $me [--list] [--matrix] [--go]" ;;
 	esac
 done
 
