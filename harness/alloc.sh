@@ -31,11 +31,11 @@
 #                    counts them).
 #   --reuse:         the database pattern (allocators/reuse.c: one
 #                    reservation, extents released with MADV_DONTNEED)
-#                    under stock, none, periodic MADV_PT_RECLAIM and
-#                    mmap()/munmap(), REUSE_RUNS (3) times of
-#                    REUSE_SECONDS (20) each in one boot: build/reuse/
-#                    raw.csv, results.md and vmpte.svg (harness/reuse-report.sh).
-#                    About 5 minutes.
+#                    under stock, none, periodic MADV_PT_RECLAIM (every
+#                    second, every tenth) and mmap()/munmap(), REUSE_RUNS
+#                    (3) times of REUSE_SECONDS (20) each in one boot:
+#                    build/reuse/raw.csv, results.md and vmpte.svg
+#                    (harness/reuse-report.sh). About 7 minutes.
 #
 # The libraries are the host's, so only x86_64.
 . "$(dirname "$0")/lib.sh"
@@ -161,7 +161,7 @@ if $reuse; then
 	runs=${REUSE_RUNS:-3} secs=${REUSE_SECONDS:-20}
 	[[ $runs =~ ^[1-9][0-9]*$ ]] || die "REUSE_RUNS=$runs: want a number of runs, 1 or more"
 	[[ $secs =~ ^[1-9][0-9]*$ ]] || die "REUSE_SECONDS=$secs: want a whole number of seconds, 1 or more"
-	guest reuse-run "-d -r $runs -s $secs" $((runs * 4 * (secs + 5)))
+	guest reuse-run "-d -r $runs -s $secs" $((runs * 5 * (secs + 5)))
 	[ "$rc" -eq 0 ] && ! $reported ||
 		die "the guest run failed (status $rc; kernel report: $reported); console: $dir/console.log"
 	res=$BUILD/reuse

@@ -86,6 +86,7 @@ ydb-platform/ydb#52719).
   without the series); none: MADV_DONTNEED, its reclaim on (the
   default: it frees the tables a release covers whole); periodic: the
   same and madvise(MADV_PT_RECLAIM) over the reservation every second;
+  periodic-0.1: every tenth of a second;
   mmap: no reservation, an mmap() per extent and munmap() to release it
   (what ydb went back to, #52728).
 - Page tables: VmPTE above the process before the workload, kB, the

@@ -379,18 +379,20 @@ static void check_lib_nofeature(enum method m)
  * The database pattern (-d): /t/reuse (allocators/reuse.c) under each
  * way of giving its extents back, RUNS times: stock (MADV_DONTNEED,
  * vm.pt_reclaim_dontneed=0), none (MADV_DONTNEED with the reclaim on,
- * the default), periodic (and MADV_PT_RECLAIM over the reservation every
- * second), mmap (an mmap() per extent, munmap() to release). Its lines
+ * the default), periodic and periodic-0.1 (and MADV_PT_RECLAIM over the
+ * reservation every second, every tenth of a second), mmap (an mmap() per
+ * extent, munmap() to release). Its lines
  * as "reuse,RUN,METHOD,..."; a failed run ends the test.
  */
 static void reuse_matrix(int runs)
 {
-	static const char *const methods[][3] = {
-		/* method, reuse -m, vm.pt_reclaim_dontneed */
-		{ "stock", "dontneed", "0" },
-		{ "none", "dontneed", "1" },
-		{ "periodic", "periodic", "1" },
-		{ "mmap", "mmap", "1" },
+	static const char *const methods[][4] = {
+		/* method, reuse -m, vm.pt_reclaim_dontneed, reuse -p */
+		{ "stock", "dontneed", "0", "1" },
+		{ "none", "dontneed", "1", "1" },
+		{ "periodic", "periodic", "1", "1" },
+		{ "periodic-0.1", "periodic", "1", "0.1" },
+		{ "mmap", "mmap", "1", "1" },
 	};
 	char line[256];
 	unsigned int i;
@@ -411,7 +413,7 @@ static void reuse_matrix(int runs)
 				close(p[0]);
 				close(p[1]);
 				execl("/t/reuse", "reuse", "-m", methods[i][1],
-				      "-s", seconds, (char *)NULL);
+				      "-p", methods[i][3], "-s", seconds, (char *)NULL);
 				fprintf(stderr, "exec /t/reuse: %s\n", strerror(errno));
 				_exit(127);
 			}
