@@ -17,15 +17,7 @@ out=$BUILD/alloc
 # the RSS at the end and of the libraries' calls and time in them; the
 # throughput against the allocator with no reclaim in the same run:
 # median, min and max.
-awk -F, -v OFS=, '
-function med(str,   v, n, i, j, t) {
-	n = split(str, v, " ")
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
-			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-		}
-	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-}
+awk -F, -v OFS=, "$AWK_MED"'
 # the smallest (sign 1) or largest (sign -1) of the values
 function ext(str, sign,   v, n, i, m) {
 	n = split(str, v, " "); m = v[1]

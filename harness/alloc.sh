@@ -161,6 +161,8 @@ if $reuse; then
 	runs=${REUSE_RUNS:-3} secs=${REUSE_SECONDS:-20}
 	[[ $runs =~ ^[1-9][0-9]*$ ]] || die "REUSE_RUNS=$runs: want a number of runs, 1 or more"
 	[[ $secs =~ ^[1-9][0-9]*$ ]] || die "REUSE_SECONDS=$secs: want a whole number of seconds, 1 or more"
+	# the code measured, for the report (not read at its end)
+	commit=$(tree_commit)
 	guest reuse-run "-d -r $runs -s $secs" $((runs * 5 * (secs + 5)))
 	[ "$rc" -eq 0 ] && ! $reported ||
 		die "the guest run failed (status $rc; kernel report: $reported); console: $dir/console.log"
@@ -168,7 +170,7 @@ if $reuse; then
 	mkdir -p "$res"
 	grep -a '^reuse,' "$dir/console.log" | tr -d '\r' > "$res/raw.csv"
 	[ -s "$res/raw.csv" ] || die "alloc-test -d printed no result; console: $dir/console.log"
-	printf 'runs=%s\nseconds=%s\n' "$runs" "$secs" > "$res/meta"
+	printf 'runs=%s\nseconds=%s\ncommit=%q\n' "$runs" "$secs" "$commit" > "$res/meta"
 	exec "$HARNESS/reuse-report.sh"
 fi
 runs=${ALLOC_RUNS:-3}

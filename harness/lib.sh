@@ -448,3 +448,17 @@ ktap_tally() {
 	ktap_of_lines "$@" > "$file"
 	ktap_count "$file" 2>/dev/null || true
 }
+
+# AWK_MED: an awk function for the front of a program: med(STR), the
+# median of the numbers in the space-separated STR (of an even count,
+# the mean of the middle two). alloc-report.sh and reuse-report.sh.
+# shellcheck disable=SC2016 # awk's $ signs, not the shell's
+AWK_MED='
+function med(str,   v, n, i, j, t) {
+	n = split(str, v, " ")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}'

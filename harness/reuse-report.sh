@@ -15,15 +15,7 @@ need_cmd gnuplot gnuplot-nox
 . "$out/meta"
 
 # Per method, over the runs: the medians of the end metrics.
-awk -F, -v OFS=, '
-function med(str,   v, n, i, j, t) {
-	n = split(str, v, " ")
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
-			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-		}
-	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-}
+awk -F, -v OFS=, "$AWK_MED"'
 $4 == "sample" && NF == 7 && $5 $6 $7 ~ /^[0-9.-]+$/ { next }
 $4 != "end" || NF != 6 || $6 !~ /^-?[0-9]+(\.[0-9]+)?$/ {
 	printf "raw.csv line %d: not reuse,RUN,METHOD,sample,T,KB,NEED or reuse,RUN,METHOD,end,METRIC,NUMBER: %s\n", NR, $0 > "/dev/stderr"
@@ -75,7 +67,7 @@ GP
 # The database pattern: one reservation, reused
 
 Made by harness/alloc.sh --reuse (\`make reuse\`) on $(date -u +%Y-%m-%d) from
-$(tree_commit): x86_64 test kernel under QEMU TCG, 2 vCPUs, one boot;
+${commit:-an unrecorded commit}: x86_64 test kernel under QEMU TCG, 2 vCPUs, one boot;
 allocators/reuse.c for $seconds s per method, $runs runs, every cell the
 median. A 2 GiB reservation (THP off); extents of 4 KiB to 8 MiB at random
 free offsets, every page written, at most 64 MiB live; when a new extent
