@@ -73,8 +73,8 @@ alloc: base
 	@$(H)/alloc.sh
 
 # The database pattern (allocators/reuse.c): one reservation reused with
-# MADV_DONTNEED, under stock, none, periodic MADV_PT_RECLAIM and
-# mmap()/munmap(); the table and plot in build/reuse/.
+# MADV_DONTNEED, under stock, none, periodic MADV_PT_RECLAIM (every 1 s,
+# every 0.1 s) and mmap()/munmap(); the table and plot in build/reuse/
 reuse: base
 	@$(H)/alloc.sh --reuse
 

@@ -34,7 +34,9 @@
  * release calls, and with periodic its MADV_PT_RECLAIM calls' share),
  * reclaim_calls, reclaim_us, the largest and the last VmPTE and need,
  * and peak_ratio (the largest VmPTE over the need at the same sample,
- * across the samples after the first second).
+ * across the samples after the first second). In periodic mode a sample
+ * is also taken just before each reclaim, where the tables peak, and
+ * one at the end in every mode.
  * Exits 1 on a failed call (EINVAL from MADV_PT_RECLAIM: a kernel
  * without it).
  *
@@ -201,11 +203,14 @@ static void release(size_t i)
 static bool place(void)
 {
 	size_t len = pick_len(), first = 0, k;
+	bool replaces = false;
 	int tries;
 	char *p;
 
-	while (nlive && live_bytes + len > live_max)
+	while (nlive && live_bytes + len > live_max) {
 		release(next() % nlive);
+		replaces = true;
+	}
 	if (mode == MMAP) {
 		double t = now();
 
@@ -213,7 +218,9 @@ static bool place(void)
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED)
 			die("mmap");
-		release_s += now() - t;
+		/* the cost a reuse saves: not while the pool still grows */
+		if (replaces)
+			release_s += now() - t;
 	} else {
 		for (tries = 0; tries < 16; tries++) {
 			first = next() % (npages - len / page_size + 1);
@@ -241,11 +248,31 @@ static bool place(void)
 	return true;
 }
 
+/* VmPTE above the start and the need, their largest, the largest ratio */
+static long fresh, last_kb, last_need, max_kb, max_need;
+static double ratio;
+
+/*
+ * A sample at @t seconds: printed, and counted in the largest figures
+ * (the ratio after the first second, when the live data has grown).
+ */
+static void measure(double t)
+{
+	last_kb = vmpte_kb() - fresh;
+	last_need = needed_kb();
+	printf("reuse,sample,%.2f,%ld,%ld\n", t, last_kb, last_need);
+	if (last_kb > max_kb)
+		max_kb = last_kb;
+	if (last_need > max_need)
+		max_need = last_need;
+	if (t >= 1 && last_need && (double)last_kb / last_need > ratio)
+		ratio = (double)last_kb / last_need;
+}
+
 int main(int argc, char **argv)
 {
-	double t0, next_sample, next_reclaim, reclaim_s = 0, t, ratio = 0;
+	double t0, next_sample, next_reclaim, reclaim_s = 0, t;
 	unsigned long ops = 0, reclaims = 0;
-	long fresh, kb, max_kb = 0, need, max_need = 0;
 	int c;
 
 	while ((c = getopt(argc, argv, "m:r:l:x:s:p:i:S:")) != -1) {
@@ -318,9 +345,16 @@ int main(int argc, char **argv)
 	while ((t = now()) < t0 + seconds) {
 		if (place())
 			ops++;
+		/*
+		 * A sample just before each reclaim too: the tables are at
+		 * their most there, and the regular samples may all fall
+		 * right after one (with -p a multiple of -i they do).
+		 */
 		if (mode == PERIODIC && t >= next_reclaim) {
-			double r = now();
+			double r;
 
+			measure(t - t0);
+			r = now();
 			if (madvise(base, reserve, MADV_PT_RECLAIM))
 				die("madvise(MADV_PT_RECLAIM)");
 			reclaim_s += now() - r;
@@ -328,20 +362,11 @@ int main(int argc, char **argv)
 			next_reclaim += period;
 		}
 		if (t >= next_sample) {
-			kb = vmpte_kb() - fresh;
-			need = needed_kb();
-			printf("reuse,sample,%.2f,%ld,%ld\n", t - t0, kb, need);
-			if (kb > max_kb)
-				max_kb = kb;
-			if (need > max_need)
-				max_need = need;
-			if (t - t0 >= 1 && need && (double)kb / need > ratio)
-				ratio = (double)kb / need;
+			measure(t - t0);
 			next_sample += sample;
 		}
 	}
-	kb = vmpte_kb() - fresh;
-	need = needed_kb();
+	measure(now() - t0);
 	printf("reuse,end,ops_per_s,%.0f\n", ops / seconds);
 	printf("reuse,end,releases,%lu\n", releases);
 	printf("reuse,end,us_per_release,%.2f\n",
@@ -350,8 +375,8 @@ int main(int argc, char **argv)
 	printf("reuse,end,reclaim_us,%.0f\n", reclaim_s * 1e6);
 	printf("reuse,end,max_vmpte_kb,%ld\n", max_kb);
 	printf("reuse,end,max_needed_kb,%ld\n", max_need);
-	printf("reuse,end,end_vmpte_kb,%ld\n", kb);
-	printf("reuse,end,end_needed_kb,%ld\n", need);
+	printf("reuse,end,end_vmpte_kb,%ld\n", last_kb);
+	printf("reuse,end,end_needed_kb,%ld\n", last_need);
 	printf("reuse,end,peak_ratio,%.2f\n", ratio);
 	return 0;
 }

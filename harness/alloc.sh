@@ -170,7 +170,8 @@ if $reuse; then
 	mkdir -p "$res"
 	grep -a '^reuse,' "$dir/console.log" | tr -d '\r' > "$res/raw.csv"
 	[ -s "$res/raw.csv" ] || die "alloc-test -d printed no result; console: $dir/console.log"
-	printf 'runs=%s\nseconds=%s\ncommit=%q\n' "$runs" "$secs" "$commit" > "$res/meta"
+	printf 'runs=%s\nseconds=%s\ncommit=%q\ndate=%s\n' "$runs" "$secs" "$commit" \
+		"$(date -u +%Y-%m-%d)" > "$res/meta"
 	exec "$HARNESS/reuse-report.sh"
 fi
 runs=${ALLOC_RUNS:-3}

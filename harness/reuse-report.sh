@@ -66,7 +66,7 @@ GP
 	cat <<EOF
 # The database pattern: one reservation, reused
 
-Made by harness/alloc.sh --reuse (\`make reuse\`) on $(date -u +%Y-%m-%d) from
+Made by harness/alloc.sh --reuse (\`make reuse\`) on ${date:-an unrecorded date} from
 ${commit:-an unrecorded commit}: x86_64 test kernel under QEMU TCG, 2 vCPUs, one boot;
 allocators/reuse.c for $seconds s per method, $runs runs, every cell the
 median. A 2 GiB reservation (THP off); extents of 4 KiB to 8 MiB at random
@@ -82,9 +82,11 @@ ydb-platform/ydb#52719).
   mmap: no reservation, an mmap() per extent and munmap() to release it
   (what ydb went back to, #52728).
 - Page tables: VmPTE above the process before the workload, kB, the
-  largest sample (every 0.5 s) and the end; needed: the PTE tables the
-  live extents cover (a page each), the largest sample; peak ratio: the
-  largest VmPTE over the need at the same sample after the first second.
+  largest sample (every 0.5 s, at the end, and for periodic just before
+  each reclaim, where they peak) and the end; needed: the PTE and PMD
+  tables the live extents touch (a page each), the largest sample; peak
+  ratio: the largest VmPTE over the need at the same sample after the
+  first second.
 - us per release: the release calls (madvise(), or munmap() and the
   mmap() a reuse would have saved) and, for periodic, its MADV_PT_RECLAIM
   calls' share. TCG: times are noisy, the page-table counts are not.

@@ -87,7 +87,8 @@ static const struct allocator allocators[] = {
 	 * MADV_DONTNEED calls bypass libc; FreeOSMemory() after the free.
 	 * Its GC lets the heap grow to twice the live data (GOGC=100), and
 	 * churn's 1 GiB live would pass the guest's memory: a limit the
-	 * GC keeps to. THP off in run(), as for the others (below).
+	 * GC keeps to. THP off for it in run() (below): the C allocators
+	 * never ask for huge pages, Go does.
 	 */
 	{ "go", NULL, "GOMEMLIMIT=1300MiB", false, false, "/t/churn-go" },
 };
