@@ -151,6 +151,89 @@ static void parse(char *line, struct result *r)
 }
 
 /*
+ * Start argv[0] with its stdout (and its stderr with @merge_stderr) into
+ * a pipe, after @setup(@arg) in the child when given; its output, to be
+ * read to the end and passed to reap().
+ */
+static FILE *spawn(char *const argv[], bool merge_stderr,
+		   void (*setup)(const void *), const void *arg, pid_t *pid)
+{
+	int p[2];
+	FILE *f;
+
+	if (pipe(p))
+		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
+	*pid = fork();
+	if (*pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	if (!*pid) {
+		dup2(p[1], 1);
+		if (merge_stderr)
+			dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		if (setup)
+			setup(arg);
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	f = fdopen(p[0], "r");
+	if (!f)
+		ksft_exit_fail_msg("fdopen: %s\n", strerror(errno));
+	return f;
+}
+
+/* Close what spawn() gave and wait for the child: its wait status. */
+static int reap(FILE *f, pid_t pid)
+{
+	int st;
+
+	fclose(f);
+	if (waitpid(pid, &st, 0) != pid)
+		ksft_exit_fail_msg("waitpid: %s\n", strerror(errno));
+	return st;
+}
+
+/* What run() sets up in the child, before the exec. */
+struct churn_env {
+	const struct allocator *a;
+	enum method m;
+	const char *preload, *extra_env;
+};
+
+static void churn_setup(const void *arg)
+{
+	const struct churn_env *c = arg;
+
+	setenv("LD_LIBRARY_PATH", "/lib/x86_64-linux-gnu:" LIBDIR, 1);
+	if (*c->preload)
+		setenv("LD_PRELOAD", c->preload, 1);
+	if (c->m == PRELOAD_LIB || c->m == HOOKS_LIB)
+		setenv("PT_RECLAIM_STATS", "1", 1);
+	/*
+	 * Go 1.19 asks MADV_HUGEPAGE for the heap it reuses
+	 * (runtime/mem_linux.go) and the test kernel has THP in madvise
+	 * mode: its heap would need few PTE tables, unlike the C
+	 * allocators', which never ask. Off, so that all compare; the
+	 * setting outlives the exec.
+	 */
+	if (c->a->prog && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		_exit(126);
+	if (c->a->env)
+		putenv((char *)c->a->env);
+	/* NAME=VALUE words; the copy lives until the exec */
+	if (c->extra_env) {
+		char *e = strdup(c->extra_env), *save = NULL, *w;
+
+		for (w = strtok_r(e, " ", &save); w;
+		     w = strtok_r(NULL, " ", &save))
+			putenv(w);
+	}
+}
+
+/*
  * Run churn under @a and @m, with @extra_env (NAME=VALUE words, or
  * NULL) on top; its output (stdout and stderr) goes to the console as
  * comments.
@@ -165,7 +248,8 @@ static struct result run(const struct allocator *a, enum method m,
 		.holes = -1, .us = -1, .said = 0, .status = -1,
 	};
 	char preload[256] = "", *argv[16], line[512];
-	int p[2], i = 0, st;
+	struct churn_env env = { a, m, preload, extra_env };
+	int i = 0;
 	FILE *f;
 	pid_t pid;
 
@@ -200,54 +284,12 @@ static struct result run(const struct allocator *a, enum method m,
 
 	if (m == STOCK)
 		set_dontneed("0");
-	if (pipe(p))
-		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
-	if (!pid) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
-		setenv("LD_LIBRARY_PATH", "/lib/x86_64-linux-gnu:" LIBDIR, 1);
-		if (*preload)
-			setenv("LD_PRELOAD", preload, 1);
-		if (m == PRELOAD_LIB || m == HOOKS_LIB)
-			setenv("PT_RECLAIM_STATS", "1", 1);
-		/*
-		 * Go 1.19 asks MADV_HUGEPAGE for the heap it reuses
-		 * (runtime/mem_linux.go) and the test kernel has THP in
-		 * madvise mode: its heap would need few PTE tables, unlike
-		 * the C allocators', which never ask. Off, so that all
-		 * compare; the setting outlives the exec.
-		 */
-		if (a->prog && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
-			_exit(126);
-		if (a->env)
-			putenv((char *)a->env);
-		/* NAME=VALUE words; the copy lives until the exec */
-		if (extra_env) {
-			char *e = strdup(extra_env), *save = NULL, *w;
-
-			for (w = strtok_r(e, " ", &save); w;
-			     w = strtok_r(NULL, " ", &save))
-				putenv(w);
-		}
-		execv(argv[0], argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	f = fdopen(p[0], "r");
-	while (f && fgets(line, sizeof(line), f)) {
+	f = spawn(argv, true, churn_setup, &env, &pid);
+	while (fgets(line, sizeof(line), f)) {
 		ksft_print_msg("%s %s: %s", a->name, method_name[m], line);
 		parse(line, &r);
 	}
-	if (f)
-		fclose(f);
-	waitpid(pid, &st, 0);
-	r.status = st;
+	r.status = reap(f, pid);
 	if (m == STOCK)
 		set_dontneed("1");
 	return r;
@@ -397,38 +439,25 @@ static void reuse_matrix(int runs)
 	};
 	char line[256];
 	unsigned int i;
-	int k, p[2], st;
+	int k, st;
 	pid_t pid;
 	FILE *f;
 
 	for (k = 1; k <= runs; k++) {
 		for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+			char *argv[] = {
+				"/t/reuse", "-m", (char *)methods[i][1],
+				"-p", (char *)methods[i][3], "-s", (char *)seconds,
+				NULL
+			};
+
 			set_dontneed(methods[i][2]);
-			if (pipe(p))
-				ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
-			pid = fork();
-			if (pid < 0)
-				ksft_exit_fail_msg("fork: %s\n", strerror(errno));
-			if (!pid) {
-				dup2(p[1], 1);
-				close(p[0]);
-				close(p[1]);
-				execl("/t/reuse", "reuse", "-m", methods[i][1],
-				      "-p", methods[i][3], "-s", seconds, (char *)NULL);
-				fprintf(stderr, "exec /t/reuse: %s\n", strerror(errno));
-				_exit(127);
-			}
-			close(p[1]);
-			f = fdopen(p[0], "r");
-			if (!f)
-				ksft_exit_fail_msg("fdopen: %s\n", strerror(errno));
+			f = spawn(argv, false, NULL, NULL, &pid);
 			while (fgets(line, sizeof(line), f))
 				if (!strncmp(line, "reuse,", 6))
 					printf("reuse,%d,%s,%s", k, methods[i][0], line + 6);
-			fclose(f);
 			fflush(stdout);
-			if (waitpid(pid, &st, 0) != pid)
-				ksft_exit_fail_msg("waitpid: %s\n", strerror(errno));
+			st = reap(f, pid);
 			set_dontneed("1");
 			if (st)
 				ksft_exit_fail_msg("reuse -m %s failed (status %#x)\n",
