@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -51,6 +54,7 @@ static const char usage_text[] =
 "usage: ptreclaim [-n] [-v] PID...\n"
 "       ptreclaim [-v] [-i SECONDS] --self -- COMMAND [ARG...]\n"
 "       ptreclaim [-v] [-m] [-t KB] [-i SECONDS] --all\n"
+"       ptreclaim [-v] [-m] [-t KB] [-i SECONDS] --cgroup PATH\n"
 "\n"
 "Free the page tables of running processes that map nothing (such as\n"
 "those left behind when a memory allocator returns memory with\n"
@@ -67,14 +71,19 @@ static const char usage_text[] =
 "                    KB of page tables or more; a summary line per pass;\n"
 "                    processes it may not reclaim in, or that exited,\n"
 "                    are counted, not fatal (listed with -v)\n"
+"  --cgroup PATH     as --all, over the processes of the cgroup v2\n"
+"                    directory PATH and of every cgroup below it (read\n"
+"                    again at each pass)\n"
 "  -i, --interval SECONDS\n"
 "                    with --self: time between passes (default 10,\n"
-"                    fractions allowed); with --all: pass again every\n"
-"                    SECONDS until SIGINT or SIGTERM (default: once)\n"
+"                    fractions allowed); with --all or --cgroup: pass\n"
+"                    again every SECONDS until SIGINT or SIGTERM\n"
+"                    (default: once)\n"
 "  -t, --threshold KB\n"
-"                    with --all: skip processes whose VmPTE is below KB\n"
-"                    (default 1024)\n"
-"  -m, --machine     with --all: also one line per process reclaimed in,\n"
+"                    with --all or --cgroup: skip processes whose VmPTE\n"
+"                    is below KB (default 1024)\n"
+"  -m, --machine     with --all or --cgroup: also a line per process at\n"
+"                    or above the threshold,\n"
 "                    \"ptreclaim: pid=N status=S vmpte_kb=N after_kb=N\n"
 "                    tables_freed=N comm=NAME\", S one of ok, gone,\n"
 "                    denied, error\n"
@@ -93,13 +102,15 @@ static const char usage_text[] =
 "  0  every process was reclaimed (or, with -n, read)\n"
 "  1  some process could not be: it is gone, permission was denied, or\n"
 "     another error; a message names the process and the reason\n"
-"  2  usage error\n"
+"  2  usage error (a --cgroup PATH that is not a cgroup v2 directory, or\n"
+"     is a threaded cgroup, too)\n"
 "  3  the running kernel does not support MADV_PT_RECLAIM\n"
 "  With --self: the exit status of COMMAND (128+N when killed by signal\n"
 "  N), 126 or 127 when it cannot be run, or 1 or 3 as above when\n"
-"  ptreclaim cannot start. With --all: 1 when a process of the pass could\n"
-"  not be reclaimed in for another reason than its exit; 0 when stopped\n"
-"  by SIGINT or SIGTERM.\n";
+"  ptreclaim cannot start. With --all or --cgroup: 1 when a process of\n"
+"  the last pass could not be reclaimed in for another reason than its\n"
+"  exit, or the processes could not be listed (the cgroup was removed);\n"
+"  0 when stopped by SIGINT or SIGTERM.\n";
 
 static bool verbose;
 static unsigned long page_size;
@@ -746,37 +757,162 @@ static void reclaim_one(pid_t pid, unsigned long threshold_kb, bool machine,
 		       o.freed, t.comm);
 }
 
-/*
- * One pass over /proc. Returns EXIT_SOME_FAILED when a process could not
- * be reclaimed in for another reason than its exit, else 0.
- */
-static int pass_all(unsigned long pass, unsigned long threshold_kb,
-		    bool machine)
+/* The processes of a pass, each once. */
+struct pid_set {
+	pid_t *pid;
+	size_t nr, cap;
+};
+
+static int pid_set_add(struct pid_set *s, long pid)
 {
-	double cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-	double wall = clock_s(CLOCK_MONOTONIC);
-	struct pass p = { 0 };
-	pid_t me = getpid();
+	if (s->nr == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		pid_t *p = realloc(s->pid, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		s->pid = p;
+		s->cap = cap;
+	}
+	s->pid[s->nr++] = pid;
+	return 0;
+}
+
+static int pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Every process of /proc; 0 or -errno. */
+static int pids_of_machine(struct pid_set *s)
+{
 	struct dirent *e;
+	int err = 0;
 	DIR *d;
 
 	d = opendir("/proc");
-	if (!d) {
-		perror("ptreclaim: /proc");
-		return EXIT_SOME_FAILED;
-	}
-	while ((e = readdir(d))) {
+	if (!d)
+		return -errno;
+	/* readdir() sets errno only on an error */
+	while (!err && (errno = 0, e = readdir(d))) {
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
 
-		if (stop_passes)	/* SIGINT or SIGTERM: end the pass */
-			break;
-		if (*end || end == e->d_name || pid <= 0 || pid > INT_MAX ||
-		    pid == me)
-			continue;
-		reclaim_one(pid, threshold_kb, machine, &p);
+		if (!*end && end != e->d_name && pid > 0 && pid <= INT_MAX)
+			err = pid_set_add(s, pid);
 	}
+	if (!err && errno)
+		err = -errno;
 	closedir(d);
+	return err;
+}
+
+/*
+ * The processes of the cgroup v2 directory dir (an O_DIRECTORY fd, which
+ * this closes) and of every cgroup below it; 0 or -errno. A cgroup
+ * removed while we walk (ENOENT, ENODEV) has no process left; a threaded
+ * cgroup refuses to list processes (EOPNOTSUPP): its threads' processes
+ * are listed by its threaded domain, which is above it in the walk. A
+ * process belongs to one cgroup, but can move while we walk: the set is
+ * made unique later.
+ */
+static int pids_of_cgroup_dir(int dir, struct pid_set *s)
+{
+	struct dirent *e;
+	int fd, err = 0;
+	char line[32];
+	FILE *f;
+	DIR *d;
+
+	fd = openat(dir, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	f = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		close(dir);
+		return err == -ENOENT || err == -ENODEV ? 0 : err;
+	}
+	errno = 0;
+	while (!err && fgets(line, sizeof(line), f)) {
+		long pid = strtol(line, NULL, 10);
+
+		/* 0: a process outside our PID namespace */
+		if (pid > 0 && pid <= INT_MAX)
+			err = pid_set_add(s, pid);
+	}
+	if (!err && ferror(f) && errno != EOPNOTSUPP && errno != ENODEV)
+		err = -errno;
+	fclose(f);
+
+	d = err ? NULL : fdopendir(dir);
+	if (!d) {
+		err = err ? err : -errno;
+		close(dir);
+		return err;
+	}
+	while (!err && (errno = 0, e = readdir(d))) {
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") ||
+		    !strcmp(e->d_name, ".."))
+			continue;
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			err = pids_of_cgroup_dir(fd, s);
+		else if (errno != ENOENT)
+			err = -errno;
+	}
+	if (!err && errno && errno != ENOENT && errno != ENODEV)
+		err = -errno;
+	closedir(d);
+	return err;
+}
+
+/*
+ * The processes of the cgroup v2 subtree at path (checked by
+ * check_cgroup() at the start; it can be removed since); 0 or -errno.
+ */
+static int pids_of_cgroup(const char *path, struct pid_set *s)
+{
+	int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return dir < 0 ? -errno : pids_of_cgroup_dir(dir, s);
+}
+
+/*
+ * One pass over the processes of the machine (cgroup NULL) or of a cgroup
+ * subtree. Returns EXIT_SOME_FAILED when a process could not be reclaimed
+ * in for another reason than its exit, or the processes could not be
+ * listed; else 0.
+ */
+static int pass_all(unsigned long pass, const char *cgroup,
+		    unsigned long threshold_kb, bool machine)
+{
+	double cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+	double wall = clock_s(CLOCK_MONOTONIC);
+	struct pid_set s = { 0 };
+	struct pass p = { 0 };
+	pid_t me = getpid();
+	size_t i;
+	int err;
+
+	err = cgroup ? pids_of_cgroup(cgroup, &s) : pids_of_machine(&s);
+	if (err) {
+		fflush(stdout);
+		fprintf(stderr, "ptreclaim: pass %lu: cannot list the processes of %s: %s\n",
+			pass, cgroup ? cgroup : "/proc", strerror(-err));
+		free(s.pid);
+		return EXIT_SOME_FAILED;
+	}
+	qsort(s.pid, s.nr, sizeof(*s.pid), pid_cmp);
+	for (i = 0; i < s.nr && !stop_passes; i++) {
+		/* SIGINT or SIGTERM (stop_passes) ends the pass. */
+		if (s.pid[i] == me || (i && s.pid[i] == s.pid[i - 1]))
+			continue;
+		reclaim_one(s.pid[i], threshold_kb, machine, &p);
+	}
+	free(s.pid);
 	printf("pass %lu: %lu tables freed (%ld kB) in %lu processes;",
 	       pass, p.freed, p.freed_kb, p.reclaimed);
 	printf(" %lu under %lu kB of VmPTE skipped, %lu not permitted,",
@@ -788,8 +924,12 @@ static int pass_all(unsigned long pass, unsigned long threshold_kb,
 	return p.denied || p.failed ? EXIT_SOME_FAILED : 0;
 }
 
-/* --all: one pass, or one every interval seconds until a signal. */
-static int run_all(double interval, unsigned long threshold_kb, bool machine)
+/*
+ * --all (cgroup NULL) or --cgroup: one pass, or one every interval seconds
+ * until a signal.
+ */
+static int run_all(double interval, const char *cgroup,
+		   unsigned long threshold_kb, bool machine)
 {
 	struct sigaction sa = {
 		.sa_handler = stop_handler,
@@ -806,7 +946,7 @@ static int run_all(double interval, unsigned long threshold_kb, bool machine)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	for (;;) {
-		rc = pass_all(pass++, threshold_kb, machine);
+		rc = pass_all(pass++, cgroup, threshold_kb, machine);
 		/* Stopped as a service is: not a failure. */
 		if (stop_passes)
 			return 0;
@@ -821,13 +961,46 @@ static int run_all(double interval, unsigned long threshold_kb, bool machine)
 	}
 }
 
-static void usage_error(const char *fmt, const char *arg)
+static void usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fflush(stdout);
 	fprintf(stderr, "ptreclaim: ");
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\nTry 'ptreclaim --help'.\n");
 	exit(EXIT_USAGE);
+}
+
+/*
+ * --cgroup PATH must name a cgroup v2 directory that lists processes: a
+ * usage error otherwise, told before anything is done.
+ */
+static void check_cgroup(const char *path)
+{
+	char type[32] = "", file[PATH_MAX];
+	struct statfs sfs;
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) || statfs(path, &sfs))
+		usage_error("--cgroup %s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		usage_error("--cgroup %s: %s", path,
+			    "not a directory of the cgroup v2 hierarchy (mount -t cgroup2 none /sys/fs/cgroup)");
+	snprintf(file, sizeof(file), "%s/cgroup.type", path);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, type, sizeof(type) - 1) < 0)
+			type[0] = '\0';
+		close(fd);
+	}
+	/* The root cgroup has no cgroup.type; a threaded one lists no process. */
+	if (!strcmp(type, "threaded\n"))
+		usage_error("--cgroup %s: %s", path,
+			    "a threaded cgroup lists no processes; give its threaded domain (the cgroup of cgroup.type \"domain threaded\" above it)");
 }
 
 int main(int argc, char **argv)
@@ -837,6 +1010,7 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "self", no_argument, NULL, 's' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "cgroup", required_argument, NULL, 'c' },
 		{ "threshold", required_argument, NULL, 't' },
 		{ "machine", no_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -845,6 +1019,7 @@ int main(int argc, char **argv)
 	};
 	bool dry_run = false, self = false, interval_set = false, supported;
 	bool all = false, machine = false, threshold_set = false;
+	const char *cgroup = NULL;
 	unsigned long threshold_kb = 1024;
 	double interval = 10;
 	int c, i, rc = 0;
@@ -870,6 +1045,12 @@ int main(int argc, char **argv)
 		case 'a':
 			all = true;
 			break;
+		case 'c':
+			if (cgroup)
+				usage_error("--cgroup given twice ('%s', '%s'): one subtree a run",
+					    cgroup, optarg);
+			cgroup = optarg;
+			break;
 		case 't':
 			errno = 0;
 			threshold_kb = strtoul(optarg, &end, 10);
@@ -888,32 +1069,37 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			usage_error("%s", "bad option");
+			usage_error("bad option");
 		}
 	}
 	table_geometry();
-	if (all) {
+	if (all && cgroup)
+		usage_error("--all and --cgroup do not go together");
+	if (all || cgroup) {
+		const char *opt = all ? "--all" : "--cgroup";
+
 		if (self || dry_run)
-			usage_error("%s", "--all goes with neither --self nor --dry-run");
+			usage_error("%s goes with neither --self nor --dry-run", opt);
 		if (optind < argc)
-			usage_error("--all takes no PID ('%s')", argv[optind]);
-		return run_all(interval_set ? interval : 0, threshold_kb,
-			       machine);
+			usage_error("%s takes no PID ('%s')", opt, argv[optind]);
+		if (cgroup)
+			check_cgroup(cgroup);
+		return run_all(interval_set ? interval : 0, cgroup,
+			       threshold_kb, machine);
 	}
 	if (threshold_set || machine)
-		usage_error("%s", "--threshold and --machine go with --all only");
+		usage_error("--threshold and --machine go with --all or --cgroup only");
 	if (self) {
 		if (dry_run)
-			usage_error("%s", "--self and --dry-run do not go together");
+			usage_error("--self and --dry-run do not go together");
 		if (optind >= argc)
-			usage_error("%s",
-				    "--self needs a command: ptreclaim --self -- COMMAND [ARG...]");
+			usage_error("--self needs a command: ptreclaim --self -- COMMAND [ARG...]");
 		return run_self(argv + optind, interval);
 	}
 	if (interval_set)
-		usage_error("%s", "--interval goes with --self or --all only");
+		usage_error("--interval goes with --self, --all or --cgroup only");
 	if (optind >= argc)
-		usage_error("%s", "no PID given");
+		usage_error("no PID given");
 	/* Check every PID before acting on any. */
 	for (i = optind; i < argc; i++) {
 		long pid;
