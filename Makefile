@@ -19,7 +19,7 @@
 #   make alloc [ALLOC_RUNS=3] [ALLOC_SECONDS=3] [ALLOC_WAIT=11]  allocators x reclaim methods (x86_64)
 #   make reuse [REUSE_RUNS=3] [REUSE_SECONDS=20]  a database's reservation reused (x86_64, ~7 min)
 #   make series                             the patch series (and man-pages patch) into build/series/out
-#   make series-check                       git am, checkpatch, build per patch
+#   make series-check                       git am, checkpatch, build per patch: results/series (~8 min)
 #   make tree / make export                 edit round trip (build/src)
 #   make install / make base / make clean
 

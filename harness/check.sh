@@ -334,9 +334,10 @@ x86_64_steps() {
 
 # The upstream checks (harness/lint.sh: checkpatch, kernel-doc,
 # htmldocs, sparse per arch against the base) and the patch series
-# (harness/series-check.sh: checkpatch per patch, git am on the base, and
-# at every patch an x86_64 build, sparse and kernel-doc against the
-# base's findings that lint saved), one after the other. Sparse runs
+# (harness/series-check.sh --quick: checkpatch per patch, git am on the
+# base, and the series' fingerprint against results/series/results.md,
+# the record of make series-check's per-patch builds, which a cold
+# make check has no time for), one after the other. Sparse runs
 # on the arches that build their own kernel, but not the debug kernels
 # (the same files as their plain arch) or a conf with LINT_SPARSE=no
 # (riscv64: Debian's sparse rejects its -march).
@@ -352,7 +353,7 @@ done)
 end_checks() {
 	# shellcheck disable=SC2086 # lint_archs: an arch a word
 	checks_run lint "$HARNESS/lint.sh" $lint_archs
-	checks_run series "$HARNESS/series-check.sh"
+	checks_run series "$HARNESS/series-check.sh" --quick
 }
 # They start in the background as soon as every kernel they read has run
 # its lists (before the last arch, riscv64, whose kernel lint does not
