@@ -17,7 +17,7 @@
 #   make lint                               checkpatch, kernel-doc, docs, sparse
 #   make e2e   [SCENARIOS="reporting virtio-mem"]  page tables back to the host
 #   make alloc [ALLOC_RUNS=3] [ALLOC_SECONDS=3] [ALLOC_WAIT=11]  allocators x reclaim methods (x86_64)
-#   make reuse [REUSE_RUNS=3] [REUSE_SECONDS=20]  a database's reservation reused (x86_64, ~7 min)
+#   make reuse [REUSE_RUNS=3] [REUSE_SECONDS=20]  a database's reservation reused (x86_64, ~8 min)
 #   make series                             the patch series (and man-pages patch) into build/series/out
 #   make series-check                       git am, checkpatch, build per patch: results/series (~8 min)
 #   make tree / make export                 edit round trip (build/src)
@@ -74,7 +74,8 @@ alloc: base
 
 # The database pattern (allocators/reuse.c): one reservation reused with
 # MADV_DONTNEED, under stock, none, periodic MADV_PT_RECLAIM (every 1 s,
-# every 0.1 s) and mmap()/munmap(); the table and plot in build/reuse/
+# every 0.1 s), MADV_PT_RECLAIM over each release's table spans and
+# mmap()/munmap(); the table and plot in build/reuse/
 reuse: base
 	@$(H)/alloc.sh --reuse
 

@@ -17,6 +17,10 @@
  *             it empties is vm.pt_reclaim_dontneed's (the caller sets it)
  *   periodic  the same, and madvise(MADV_PT_RECLAIM) over the whole
  *             reservation every -p seconds (default 1)
+ *   spans     the same, each release followed by madvise(MADV_PT_RECLAIM)
+ *             over the extent rounded out to whole table spans (what
+ *             the admin guide asks of an allocator): the tables at its
+ *             ends that the release left empty go too
  *   mmap      no reservation: each extent its own mmap(), released with
  *             munmap() (what ydb went back to); the kernel places them,
  *             packed, and munmap() frees the tables a gap empties. Its
@@ -31,7 +35,8 @@
  * table spans they touch, a page each; in mmap mode the new mappings
  * may share tables the process had, so the need is an upper bound); then
  * "reuse,end,METRIC,VALUE": ops_per_s, releases, us_per_release (the
- * release calls, and with periodic its MADV_PT_RECLAIM calls' share),
+ * release calls, and with periodic and spans the MADV_PT_RECLAIM calls'
+ * share),
  * reclaim_calls, reclaim_us, the largest and the last VmPTE and need,
  * and peak_ratio (the largest VmPTE over the need at the same sample,
  * across the samples after the first second). In periodic mode a sample
@@ -59,7 +64,7 @@
 #define MADV_PT_RECLAIM 26
 #endif
 
-enum mode { DONTNEED, PERIODIC, MMAP };
+enum mode { DONTNEED, PERIODIC, SPANS, MMAP };
 
 static enum mode mode = DONTNEED;
 static size_t reserve = 2048UL << 20, live_max = 64UL << 20;
@@ -81,6 +86,8 @@ static size_t nlive, cap, live_bytes;
 
 static double release_s;		/* in the release calls */
 static unsigned long releases;
+static double reclaim_s;		/* in the MADV_PT_RECLAIM calls */
+static unsigned long reclaims;
 
 static void die(const char *what)
 {
@@ -90,7 +97,7 @@ static void die(const char *what)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: reuse [-m dontneed|periodic|mmap] [-r MIB] [-l MIB] [-x KIB]\n"
+	fprintf(stderr, "usage: reuse [-m dontneed|periodic|spans|mmap] [-r MIB] [-l MIB] [-x KIB]\n"
 		"             [-s SECONDS] [-p SECONDS] [-i SECONDS] [-S SEED]\n");
 	exit(2);
 }
@@ -189,6 +196,17 @@ static void release(size_t i)
 	}
 	release_s += now() - t;
 	releases++;
+	if (mode == SPANS) {
+		/* base is span-aligned, the reservation whole spans */
+		uintptr_t first = (uintptr_t)e.p & ~(span - 1);
+		uintptr_t end = ((uintptr_t)e.p + e.len + span - 1) & ~(span - 1);
+
+		t = now();
+		if (madvise((void *)first, end - first, MADV_PT_RECLAIM))
+			die("madvise(MADV_PT_RECLAIM)");
+		reclaim_s += now() - t;
+		reclaims++;
+	}
 	if (mode != MMAP)
 		memset(used + (e.p - base) / page_size, 0, e.len / page_size);
 	live_bytes -= e.len;
@@ -271,8 +289,8 @@ static void measure(double t)
 
 int main(int argc, char **argv)
 {
-	double t0, next_sample, next_reclaim, reclaim_s = 0, t;
-	unsigned long ops = 0, reclaims = 0;
+	double t0, next_sample, next_reclaim, t;
+	unsigned long ops = 0;
 	int c;
 
 	while ((c = getopt(argc, argv, "m:r:l:x:s:p:i:S:")) != -1) {
@@ -282,6 +300,8 @@ int main(int argc, char **argv)
 				mode = DONTNEED;
 			else if (!strcmp(optarg, "periodic"))
 				mode = PERIODIC;
+			else if (!strcmp(optarg, "spans"))
+				mode = SPANS;
 			else if (!strcmp(optarg, "mmap"))
 				mode = MMAP;
 			else

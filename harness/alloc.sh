@@ -32,10 +32,11 @@
 #   --reuse:         the database pattern (allocators/reuse.c: one
 #                    reservation, extents released with MADV_DONTNEED)
 #                    under stock, none, periodic MADV_PT_RECLAIM (every
-#                    second, every tenth) and mmap()/munmap(), REUSE_RUNS
+#                    second, every tenth), MADV_PT_RECLAIM over each
+#                    release's spans and mmap()/munmap(), REUSE_RUNS
 #                    (3) times of REUSE_SECONDS (20) each in one boot:
 #                    build/reuse/raw.csv, results.md and vmpte.svg
-#                    (harness/reuse-report.sh). About 7 minutes.
+#                    (harness/reuse-report.sh). About 8 minutes.
 #
 # The libraries are the host's, so only x86_64.
 . "$(dirname "$0")/lib.sh"
@@ -163,7 +164,7 @@ if $reuse; then
 	[[ $secs =~ ^[1-9][0-9]*$ ]] || die "REUSE_SECONDS=$secs: want a whole number of seconds, 1 or more"
 	# the code measured, for the report (not read at its end)
 	commit=$(tree_commit)
-	guest reuse-run "-d -r $runs -s $secs" $((runs * 5 * (secs + 5)))
+	guest reuse-run "-d -r $runs -s $secs" $((runs * 6 * (secs + 5)))
 	[ "$rc" -eq 0 ] && ! $reported ||
 		die "the guest run failed (status $rc; kernel report: $reported); console: $dir/console.log"
 	res=$BUILD/reuse

@@ -78,7 +78,9 @@ ydb-platform/ydb#52719).
   without the series); none: MADV_DONTNEED, its reclaim on (the
   default: it frees the tables a release covers whole); periodic: the
   same and madvise(MADV_PT_RECLAIM) over the reservation every second;
-  periodic-0.1: every tenth of a second;
+  periodic-0.1: every tenth of a second; spans: the same as none, and
+  madvise(MADV_PT_RECLAIM) after each release over the extent rounded
+  out to whole table spans (what the admin guide asks of an allocator);
   mmap: no reservation, an mmap() per extent and munmap() to release it
   (what ydb went back to, #52728).
 - Page tables: VmPTE above the process before the workload, kB, the
@@ -88,8 +90,9 @@ ydb-platform/ydb#52719).
   ratio: the largest VmPTE over the need at the same sample after the
   first second.
 - us per release: the release calls (madvise(), or munmap() and the
-  mmap() a reuse would have saved) and, for periodic, its MADV_PT_RECLAIM
-  calls' share. TCG: times are noisy, the page-table counts are not.
+  mmap() a reuse would have saved) and, for periodic and spans, the
+  MADV_PT_RECLAIM calls' share. TCG: times are noisy, the page-table
+  counts are not.
 
 | method | VmPTE largest | VmPTE at end | needed (largest) | peak ratio | us per release | extents per s | MADV_PT_RECLAIM calls |
 |---|---|---|---|---|---|---|---|

@@ -423,8 +423,9 @@ static void check_lib_nofeature(enum method m)
  * way of giving its extents back, RUNS times: stock (MADV_DONTNEED,
  * vm.pt_reclaim_dontneed=0), none (MADV_DONTNEED with the reclaim on,
  * the default), periodic and periodic-0.1 (and MADV_PT_RECLAIM over the
- * reservation every second, every tenth of a second), mmap (an mmap() per
- * extent, munmap() to release). Its lines
+ * reservation every second, every tenth of a second), spans (and
+ * MADV_PT_RECLAIM over each release rounded out to table spans), mmap
+ * (an mmap() per extent, munmap() to release). Its lines
  * as "reuse,RUN,METHOD,..."; a failed run ends the test.
  */
 static void reuse_matrix(int runs)
@@ -435,6 +436,7 @@ static void reuse_matrix(int runs)
 		{ "none", "dontneed", "1", "1" },
 		{ "periodic", "periodic", "1", "1" },
 		{ "periodic-0.1", "periodic", "1", "0.1" },
+		{ "spans", "spans", "1", "1" },
 		{ "mmap", "mmap", "1", "1" },
 	};
 	char line[256];
