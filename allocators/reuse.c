@@ -17,10 +17,11 @@
  *             it empties is vm.pt_reclaim_dontneed's (the caller sets it)
  *   periodic  the same, and madvise(MADV_PT_RECLAIM) over the whole
  *             reservation every -p seconds (default 1)
- *   spans     the same, each release followed by madvise(MADV_PT_RECLAIM)
- *             over the extent rounded out to whole table spans (what
- *             the admin guide asks of an allocator): the tables at its
- *             ends that the release left empty go too
+ *   spans     as dontneed, each release followed by
+ *             madvise(MADV_PT_RECLAIM) over the extent rounded out to
+ *             whole table spans, as the admin guide rounds (one call a
+ *             release, not batched as it also advises): the tables at
+ *             the extent's ends that the release left empty go too
  *   mmap      no reservation: each extent its own mmap(), released with
  *             munmap() (what ydb went back to); the kernel places them,
  *             packed, and munmap() frees the tables a gap empties. Its
@@ -36,9 +37,8 @@
  * may share tables the process had, so the need is an upper bound); then
  * "reuse,end,METRIC,VALUE": ops_per_s, releases, us_per_release (the
  * release calls, and with periodic and spans the MADV_PT_RECLAIM calls'
- * share),
- * reclaim_calls, reclaim_us, the largest and the last VmPTE and need,
- * and peak_ratio (the largest VmPTE over the need at the same sample,
+ * share), reclaim_calls, reclaim_us, the largest and the last VmPTE and
+ * need, and peak_ratio (the largest VmPTE over the need at the same sample,
  * across the samples after the first second). In periodic mode a sample
  * is also taken just before each reclaim, where the tables peak, and
  * one at the end in every mode.

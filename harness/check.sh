@@ -21,7 +21,7 @@
 # allocators' libraries (harness/alloc.sh --check), one variant of the
 # mutation suite (harness/mutate.sh vma-coverage) and the harness's own
 # tests (harness/tests/*.sh). The upstream checks (harness/lint.sh) and
-# the patch series (harness/series-check.sh) run in the background once
+# the patch series (harness/series-check.sh --quick) run in the background once
 # every kernel lint reads has run (before riscv64's guest); their output
 # is printed after the arches'. Goes on after a failure; prints the
 # skipped count and the time each step took (also in build/check-times),
@@ -94,7 +94,8 @@ times+=$(printf '%-28s %s' "speed: gcc -O2 init.c x10" "$speed")$'\n'
 # yields the rest (CFS weight 15 against QEMU's 1024), so the guest runs
 # as fast as alone and a cold make check is minutes shorter. Still one
 # kernel build at a time: it starts after the first arch's build and the
-# steps after the arches (lint, series: builds too) wait for its end.
+# steps after the arches (lint, series: sparse builds, htmldocs, a
+# series made and applied) wait for its end.
 pre=$BUILD/check-prebuild
 rm -rf "$pre"
 mkdir -p "$pre"

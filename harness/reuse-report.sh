@@ -78,9 +78,9 @@ ydb-platform/ydb#52719).
   without the series); none: MADV_DONTNEED, its reclaim on (the
   default: it frees the tables a release covers whole); periodic: the
   same and madvise(MADV_PT_RECLAIM) over the reservation every second;
-  periodic-0.1: every tenth of a second; spans: the same as none, and
+  periodic-0.1: every tenth of a second; spans: as none, and
   madvise(MADV_PT_RECLAIM) after each release over the extent rounded
-  out to whole table spans (what the admin guide asks of an allocator);
+  out to whole table spans (one call a release, not batched);
   mmap: no reservation, an mmap() per extent and munmap() to release it
   (what ydb went back to, #52728).
 - Page tables: VmPTE above the process before the workload, kB, the

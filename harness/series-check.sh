@@ -124,22 +124,30 @@ git -C "$SRC" worktree remove --force "$am" 2>/dev/null || true
 
 # The fingerprint of the series (see the top): the x86_64 build's inputs
 # at every patch, as the tree ids of the top-level entries but tools/,
-# Documentation/ and MAINTAINERS, and of arch/x86 and arch/'s own files.
+# Documentation/ and MAINTAINERS, and of arch/x86 and arch/'s own files,
+# each state once (a patch of only the selftests or the documentation
+# adds none, so adding or dropping one keeps the fingerprint); and the
+# .config but the Rust toolchain's version lines (CONFIG_RUST is off;
+# rustc is no package of the harness's, and a machine with another one,
+# or none, would give another fingerprint).
 fingerprint() {
-	local c
+	local c state last=
 	{
-		grep -E '^(# )?CONFIG_' "$config"
+		grep -E '^(# )?CONFIG_' "$config" |
+			grep -vE '^(# )?CONFIG_(RUSTC_|RUST_IS_AVAILABLE|BINDGEN_)'
 		for c in "${commits[@]}"; do
-			echo "commit"
-			git -C "$wt" ls-tree "$c" | awk -F'\t' '$2 != "tools" &&
+			state=$(git -C "$wt" ls-tree "$c" | awk -F'\t' '$2 != "tools" &&
 				$2 != "Documentation" && $2 != "MAINTAINERS" && $2 != "arch"'
-			git -C "$wt" ls-tree "$c" arch/ | awk -F'\t' '$2 == "arch/x86" || $1 ~ / blob /'
+				git -C "$wt" ls-tree "$c" arch/ |
+					awk -F'\t' '$2 == "arch/x86" || $1 ~ / blob /')
+			[ "$state" = "$last" ] || printf 'state\n%s\n' "$state"
+			last=$state
 		done
 	} | sha256sum | cut -c1-16
 }
 results=$TOP/results/series/results.md
-fp=$(fingerprint)
 if $quick; then
+	fp=$(fingerprint)
 	made=$(sed -n 's/^Fingerprint: \([0-9a-f]*\).*/\1/p' "$results" 2>/dev/null | head -n 1)
 	from=$(sed -n 's/^Made by .* from \(.*\)\.$/\1/p' "$results" 2>/dev/null | head -n 1)
 	if [ -n "$made" ] && [ "$made" = "$fp" ]; then
@@ -298,8 +306,10 @@ for i in "${!commits[@]}"; do
 	fi
 done
 
-# The record make check's --quick compares with.
+# The record make check's --quick compares with; the fingerprint of the
+# .config the builds above used (build.sh may have configured again).
 if [ "$problems" -eq 0 ]; then
+	fp=$(fingerprint)
 	mkdir -p "$(dirname "$results")"
 	{
 		echo "# The series, patch by patch"
