@@ -129,12 +129,13 @@ git -C "$SRC" worktree remove --force "$am" 2>/dev/null || true
 # adds none, so adding or dropping one keeps the fingerprint); and the
 # .config but the Rust toolchain's version lines (CONFIG_RUST is off;
 # rustc is no package of the harness's, and a machine with another one,
-# or none, would give another fingerprint).
+# or none, would give another fingerprint) and the compiler's version
+# text (a Debian revision of the same gcc; GCC_VERSION stays in).
 fingerprint() {
 	local c state last=
 	{
 		grep -E '^(# )?CONFIG_' "$config" |
-			grep -vE '^(# )?CONFIG_(RUSTC_|RUST_IS_AVAILABLE|BINDGEN_)'
+			grep -vE '^(# )?CONFIG_(RUSTC_|RUST_IS_AVAILABLE|BINDGEN_|CC_VERSION_TEXT)'
 		for c in "${commits[@]}"; do
 			state=$(git -C "$wt" ls-tree "$c" | awk -F'\t' '$2 != "tools" &&
 				$2 != "Documentation" && $2 != "MAINTAINERS" && $2 != "arch"'
