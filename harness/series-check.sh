@@ -22,7 +22,7 @@
 # kernel files of each commit but tools/, Documentation/, MAINTAINERS and
 # other arches' arch/ files, and the x86_64 .config).
 #
-# --quick (make check: the per-patch builds are about 8 minutes of a
+# --quick (make check: the per-patch builds are about 7 minutes of a
 # cold make check's 45): the checkpatch and git am steps, then the
 # fingerprint of the series as it is now compared with the one in
 # results/series/results.md: a series whose kernel states at some patch
