@@ -1,9 +1,11 @@
 # harness/series.sh's cutter: print the input file less the lines of each
 # block in -v blocks (one a line: "/START/,/END/", "/START/,$" or
 # "/LINE/"; START, END and LINE are awk regexps, matched anywhere in a
-# line). A
+# line), and with the line of each "/LINE/ was TEXT" block printed as
+# TEXT ("\t" in it: a tab): a line a later patch changes, TEXT what it
+# was before. A
 # block whose start matches no line or more than one, that has no end,
-# that overlaps another, or that is none of the three forms fails (exit
+# that overlaps another, or that is none of the four forms fails (exit
 # 2, a message on stderr). The blank line after a block goes with it when
 # one precedes it too, and the one before it when an #else or #endif
 # follows (no double blank lines, none before a closing #endif); a block
@@ -16,7 +18,14 @@ END {
 		if (b[i] == "")
 			continue
 		spec = b[i]
-		if (spec ~ /^\/.*\/,\/.*\/$/) {
+		was = ""
+		if (spec ~ /^\/.*\/ was ./) {
+			k = index(spec, "/ was ")
+			start = substr(spec, 2, k - 2)
+			stop = ""
+			was = substr(spec, k + 6)
+			gsub(/\\t/, "\t", was)
+		} else if (spec ~ /^\/.*\/,\/.*\/$/) {
 			k = index(spec, "/,/")
 			start = substr(spec, 2, k - 2)
 			stop = substr(spec, k + 3, length(spec) - k - 3)
@@ -37,6 +46,11 @@ END {
 				s = j
 			}
 		if (!s) { print "block " spec " matches no line" > "/dev/stderr"; exit 2 }
+		if (was != "") {
+			if (gone[s] || s in as) { print "block " spec " overlaps another" > "/dev/stderr"; exit 2 }
+			as[s] = was
+			continue
+		}
 		e = s
 		if (eof) {
 			# The blank line before it goes too: no blank line at
@@ -51,7 +65,7 @@ END {
 			if (e > NR) { print "block " spec ": no end after line " s > "/dev/stderr"; exit 2 }
 		}
 		for (j = s; j <= e; j++) {
-			if (gone[j]) { print "block " spec " overlaps another" > "/dev/stderr"; exit 2 }
+			if (gone[j] || j in as) { print "block " spec " overlaps another" > "/dev/stderr"; exit 2 }
 			gone[j] = 1
 		}
 		if (line[s - 1] == "" && s > 1 && line[e + 1] == "" && e < NR)
@@ -60,6 +74,8 @@ END {
 			gone[s - 1] = 1
 	}
 	for (j = 1; j <= NR; j++)
-		if (!gone[j])
+		if (j in as)
+			print as[j]
+		else if (!gone[j])
 			print line[j]
 }

@@ -52,6 +52,10 @@ cut '#include <a.h>||int a;||#ifdef CONFIG_X||int y;|#endif|int z;||tail_start|t
 cut '#include <a.h>||int a;||#ifdef CONFIG_X|int x_start;|int x_end;|#endif|int z;||tail_start|tail' '/^int y;/'
 # To the end, with the blank line before it.
 cut '#include <a.h>||int a;||#ifdef CONFIG_X|int x_start;|int x_end;||int y;|#endif|int z;' '/^tail_start/,$'
+# A changed line: printed as it was before (a tab from "\t").
+cut '#include <a.h>||int a;||#ifdef CONFIG_X|int x_start;|int x_end;||	long y;|#endif|int z;||tail_start|tail' '/^int y;/ was \tlong y;'
+# ... beside a block, with the blank lines of the block only.
+cut '#include <a.h>||#ifdef CONFIG_X|int x_start;|int x_end;||int y;|#endif|long z;||tail_start|tail' '/^int a;/' '/^int z;/ was long z;'
 # Two blocks at once.
 cut '#include <a.h>||#ifdef CONFIG_X||int y;|#endif|int z;||tail_start|tail' '/^int a;/' '/^int x_start/,/^int x_end/'
 
@@ -60,4 +64,7 @@ bad 'more than one line matches' '/^int/'
 bad 'no end after line' '/^int x_start/,/^nothing/'
 bad 'overlaps another' '/^int x_start/,/^int x_end/' '/^int x_end/'
 bad 'bad block' 'int a;'
-echo "$me: the cutter cuts each block form as series.sh needs and refuses the five wrong ones"
+bad 'overlaps another' '/^int x_start/,/^int x_end/' '/^int x_end/ was long x_end;'
+bad 'overlaps another' '/^int y;/ was long y;' '/^int y;/ was short y;'
+bad 'more than one line matches' '/^int/ was long;'
+echo "$me: the cutter cuts each block form as series.sh needs and refuses the eight wrong ones"
