@@ -63,6 +63,8 @@
  *      batch's flush is done before its pmd lock is dropped: every writer
  *      of a pmd holds that lock, so none can fill the pmd before the flush.
  *      One flush per batch, then.
+ *      MADV_DONTNEED's zap keeps the pmd lock across the tables of a PMD
+ *      table it empties, for one flush (__pt_reclaim_zap_table()).
  *    - x86 drops the walk-cache entries of an address on the page fault
  *      that a stale one leads to (which is also why its
  *      flush_tlb_fix_spurious_fault() does nothing, and why upstream's
@@ -74,7 +76,8 @@
  *      own, which a CPU fault does not drop; a device's page request
  *      that the stale entry fails would be answered "present" and fail
  *      again until the flush. Such an mm flushes per batch, under the pmd
- *      lock.
+ *      lock (MADV_DONTNEED's zap: per run of tables under the pmd lock it
+ *      keeps).
  *    No TLB entry of the span may outlive the table either, not even one
  *    of a page someone else unmapped and has yet to flush: reclaim's
  *    deferred flush was done under the PTE lock, and a flush still pending
@@ -124,6 +127,8 @@
  * not wait, the batch's own TLB flush, on x86 a synchronous IPI round to
  * the CPUs that run the mm. The walk reschedules between batches, its
  * mmu_gather open, as munmap()'s zap does.
+ * MADV_DONTNEED's zap, where it keeps the pmd lock, keeps it for the zap
+ * of at most PT_RECLAIM_BATCH tables too (see __pt_reclaim_zap_table()).
  *
  * Which tables: the table's whole span must be inside the request and
  * covered by VMAs still in the tree (no hole: munmap() frees the tables
@@ -134,7 +139,8 @@
  *
  * Lock order: mmap_lock (read) -> pmd lock -> PTE lock (as in
  * retract_page_tables()); MADV_DONTNEED's zap, holding a PTE lock, only
- * tries the pmd lock (__pt_reclaim_zap_table()).
+ * tries the pmd lock (__pt_reclaim_zap_table()); where it keeps that
+ * lock, the PTE locks of the tables that follow nest inside it.
  * The PMD tables left empty go after the PTE tables, under heavier locks:
  * see "Upper level" at the end.
  */
@@ -775,20 +781,25 @@ static int sysctl_pt_reclaim_dontneed __read_mostly =
 
 /*
  * A MADV_DONTNEED zap with reclaim: the tables unlinked wait in unlinked
- * for the zap's flush. in_pte_range says that zap_pte_range() unlinks the
- * tables it empties; anon, that the VMA is anonymous (the zap leaves no
- * entry behind); rest, that some are left for the walk at the end of the
- * zap; exec, that the walk flushes under the pmd lock.
+ * to be freed after the zap's flush. anon says that the VMA is anonymous
+ * (the zap leaves no entry behind); rest, that some tables are left for
+ * the walk at the end of the zap; exec, that the walk flushes under the
+ * pmd lock; hold, that the flush of a table zap_pte_range() unlinks may
+ * not wait until the pmd lock is dropped, so that the zap keeps the lock
+ * (held) across the tables of a PMD table and flushes before it drops
+ * it; held_tables counts the tables zapped under it.
  */
 struct pt_reclaim_zap {
 	struct zap_details details;
 	unsigned long start, end;
 	struct pt_reclaim_unlinked *unlinked;
 	unsigned long scanned, freed;
-	bool in_pte_range;
+	spinlock_t *held;		/* the pmd lock kept, if any */
+	unsigned int held_tables;	/* tables zapped under it */
 	bool anon;
 	bool rest;
 	bool exec;
+	bool hold;
 };
 
 /*
@@ -806,10 +817,10 @@ static struct zap_details *pt_reclaim_zap_details(struct pt_reclaim_zap *prz,
 	if (!pt_reclaim_has_table(start, end))
 		return NULL;
 	prz->exec = vma->vm_flags & VM_EXEC;
-	prz->in_pte_range = tlb_unlink_flush_may_wait() && !prz->exec &&
-			    !mm_has_notifiers(vma->vm_mm);
+	/* See the top of the file: who may wait for the flush. */
+	prz->hold = !tlb_unlink_flush_may_wait() || prz->exec ||
+		    mm_has_notifiers(vma->vm_mm);
 	prz->anon = vma_is_anonymous(vma);
-	prz->rest = !prz->in_pte_range;
 	/* What a NULL zap_details means, plus the reclaim. */
 	prz->details.even_cows = true;
 	prz->details.pt_reclaim = prz;
@@ -818,20 +829,21 @@ static struct zap_details *pt_reclaim_zap_details(struct pt_reclaim_zap *prz,
 
 /*
  * Under the pmd and the PTE lock: the zap's unlink of the table mapped at
- * @pte, if the arch agrees.
+ * @pte, if the arch agrees. Returns whether it did.
  */
-static void pt_reclaim_zap_unlink(struct mmu_gather *tlb,
+static bool pt_reclaim_zap_unlink(struct mmu_gather *tlb,
 				  struct pt_reclaim_zap *prz, pmd_t *pmd,
 				  unsigned long addr, pte_t *pte)
 {
 	struct pt_reclaim_unlinked *u = prz->unlinked;
 
 	if (!arch_pte_table_reclaimable(tlb->mm, addr, pte))
-		return;
+		return false;
 	u->pmd[u->nr++] = tlb_unlink_pte_table(tlb, pmd, addr);
 	pmdp_get_lockless_sync();
 	mm_dec_nr_ptes(tlb->mm);
 	prz->freed++;
+	return true;
 }
 
 /*
@@ -893,12 +905,30 @@ static bool pt_reclaim_zap_emptied(struct pt_reclaim_zap *prz,
  * lock is dropped), the table is left to the walk at the end of the zap
  * (__pt_reclaim_zap_end()).
  *
- * The table is then freed after the zap's flush, which the unlink has
- * told to drop the walk caches: the flush waits until after the pmd lock
- * is dropped, as the walk's does where tlb_unlink_flush_may_wait().
+ * The table is freed after the zap's flush, which the unlink has told to
+ * drop the walk caches. Where that flush may wait until after the pmd
+ * lock is dropped (tlb_unlink_flush_may_wait(), outside executable VMAs
+ * and mms with mmu notifiers: see pt_reclaim_dontneed()), the lock is
+ * dropped at once. Elsewhere (@prz->hold) the zap keeps it once it has
+ * unlinked a table, and with it every writer of a pmd of this PMD table
+ * away, across the tables that follow: their PTE locks nest in it
+ * (__pt_reclaim_zap_lock()), and the tables they leave empty are
+ * unlinked under it without trying it again. zap_pmd_range() drops it
+ * (__pt_reclaim_zap_unhold()) at the end of the PMD table, before a huge
+ * pmd (whose zap or split takes it), and when the CPU or the lock is
+ * wanted or PT_RECLAIM_BATCH tables were zapped under it
+ * (__pt_reclaim_zap_resched()); zap_pte_range() before a forced flush
+ * frees pages (which may sleep). The zap's gather is flushed first: the
+ * pages and the tables unlinked so far, in one flush. So the pmd of an
+ * unlinked table stays none until no TLB or walk cache can point to the
+ * table, as the walk's batches guarantee, at one flush for up to
+ * PT_RECLAIM_BATCH tables, and the lock is held for the zap of at most
+ * as many tables as a batch of the walk holds it for. Without split PTE
+ * locks, @ptl is the pmd lock and cannot be kept past the table: the
+ * walk at the end of the zap takes the tables then.
  *
  * Context: The zap's mmu_gather is open and @ptl held; the pmd lock is
- * only tried.
+ * only tried, or held already (@prz->held).
  */
 void __pt_reclaim_zap_table(struct mmu_gather *tlb, struct pt_reclaim_zap *prz,
 			    pmd_t *pmd, unsigned long addr,
@@ -907,12 +937,11 @@ void __pt_reclaim_zap_table(struct mmu_gather *tlb, struct pt_reclaim_zap *prz,
 {
 	unsigned long base = addr & PMD_MASK;
 	struct mm_struct *mm = tlb->mm;
-	spinlock_t *pml;	/* the pmd lock, only tried */
+	spinlock_t *pml;	/* the pmd lock */
 	pmd_t pmdval;
 	pte_t *pte;
 
-	if (!prz->in_pte_range || base < prz->start ||
-	    prz->end - base < PMD_SIZE)
+	if (base < prz->start || prz->end - base < PMD_SIZE)
 		return;
 	if (WARN_ON_ONCE(!pt_reclaim_map(pmd, base, &pmdval, &pte)))
 		return;
@@ -926,17 +955,128 @@ void __pt_reclaim_zap_table(struct mmu_gather *tlb, struct pt_reclaim_zap *prz,
 		goto unmap;
 	}
 	pml = pmd_lockptr(mm, pmd);
-	if (pml == ptl) {
+	if (prz->held) {
+		/* Kept since an earlier table of this PMD table. */
+		if (!WARN_ON_ONCE(prz->held != pml))
+			pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte);
+		else
+			prz->rest = true;
+	} else if (pml == ptl) {
 		/* No split PTE locks: @ptl is the pmd lock. */
-		pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte);
+		if (prz->hold)
+			prz->rest = true;
+		else
+			pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte);
 	} else if (spin_trylock(pml)) {
-		pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte);
-		spin_unlock(pml);
+		/* Kept only with a table to flush: s390 may keep them all. */
+		if (pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte) &&
+		    prz->hold) {
+			prz->held = pml;
+			prz->held_tables = 0;
+			/* For sparse: __pt_reclaim_zap_unhold() drops it. */
+			__release(pml);
+		} else {
+			spin_unlock(pml);
+		}
 	} else {
 		prz->rest = true;
 	}
 unmap:
 	pte_unmap(pte);
+}
+
+/**
+ * __pt_reclaim_zap_lock - zap_pte_range()'s pte_offset_map_lock()
+ * @tlb: the zap's mmu_gather
+ * @prz: the zap's reclaim (pt_reclaim_dontneed())
+ * @pmd: the pmd of the table to zap
+ * @addr: the address to map
+ * @ptlp: where to return the table's PTE lock
+ *
+ * As pte_offset_map_lock(), but with the pmd lock held by the zap
+ * (@prz->held, see __pt_reclaim_zap_table()) the PTE lock nests in it, as
+ * it does in the walk and in retract_page_tables() (lockdep may see both
+ * split page-table locks as one class), and the pmd needs no re-check
+ * under it: nobody can change a pmd while we hold its lock.
+ *
+ * Context: The zap's mmu_gather is open.
+ * Return: the mapped entry, @ptlp held, or NULL when the pmd holds no
+ * table.
+ */
+pte_t *__pt_reclaim_zap_lock(struct mmu_gather *tlb,
+			     struct pt_reclaim_zap *prz, pmd_t *pmd,
+			     unsigned long addr, spinlock_t **ptlp)
+{
+	pte_t *pte;
+
+	if (prz->held && WARN_ON_ONCE(pmd_lockptr(tlb->mm, pmd) != prz->held))
+		__pt_reclaim_zap_unhold(tlb, prz);
+	if (!prz->held)
+		return __pte_offset_map_lock(tlb->mm, pmd, addr, ptlp);
+	prz->held_tables++;
+	pte = pte_offset_map_nolock(tlb->mm, pmd, addr, ptlp);
+	if (pte) {
+		spin_lock_nested(*ptlp, SINGLE_DEPTH_NESTING);
+		/* For sparse: the caller's __cond_lock() counts it. */
+		__release(*ptlp);
+	}
+	return pte;
+}
+
+/**
+ * __pt_reclaim_zap_unhold - drop the pmd lock a zap keeps, after a flush
+ * @tlb: the zap's mmu_gather
+ * @prz: the zap's reclaim (pt_reclaim_dontneed())
+ *
+ * Flushes what @tlb gathered (the pages zapped and the tables unlinked
+ * so far; they are freed later, by the zap's flush and
+ * pt_reclaim_dontneed()) and only then drops the pmd lock that
+ * __pt_reclaim_zap_table() kept, if it did: until then no pmd of the PMD
+ * table can be filled again, with a new table or a huge page, while a
+ * TLB or walk cache may still hold the old table's span.
+ *
+ * Context: The zap's mmu_gather is open; the PTE lock of a table of the
+ * kept lock's PMD table may be held (zap_pte_range(), before its forced
+ * flush frees pages).
+ */
+void __pt_reclaim_zap_unhold(struct mmu_gather *tlb,
+			     struct pt_reclaim_zap *prz)
+{
+	spinlock_t *pml = prz->held;
+
+	if (!pml)
+		return;
+	tlb_flush_mmu_tlbonly(tlb);
+	prz->held = NULL;
+	/* For sparse: held since __pt_reclaim_zap_table(). */
+	__acquire(pml);
+	spin_unlock(pml);
+}
+
+/**
+ * __pt_reclaim_zap_resched - zap_pmd_range()'s cond_resched()
+ * @tlb: the zap's mmu_gather
+ * @prz: the zap's reclaim (pt_reclaim_dontneed())
+ *
+ * While the zap keeps a pmd lock, only when the CPU is wanted, someone
+ * waits for the lock (spin_is_contended(), which unlike spin_needbreak()
+ * answers on kernels without preemption too; not on PREEMPT_RT, where
+ * the lock sleeps and need_resched() is what counts), or the zap has
+ * gone over PT_RECLAIM_BATCH tables under it, as many as a batch of the
+ * walk holds it for: then after dropping it (__pt_reclaim_zap_unhold()).
+ *
+ * Context: The zap's mmu_gather is open; no PTE lock held.
+ */
+void __pt_reclaim_zap_resched(struct mmu_gather *tlb,
+			      struct pt_reclaim_zap *prz)
+{
+	if (prz->held) {
+		if (!need_resched() && !spin_is_contended(prz->held) &&
+		    prz->held_tables < PT_RECLAIM_BATCH)
+			return;
+		__pt_reclaim_zap_unhold(tlb, prz);
+	}
+	cond_resched();
 }
 
 /**
@@ -975,6 +1115,8 @@ void __pt_reclaim_zap_end(struct mmu_gather *tlb, struct pt_reclaim_zap *prz)
 		.flush_locked = prz->exec, .unlinked = prz->unlinked,
 	};
 
+	/* zap_pmd_range() dropped it at the end of each PMD table. */
+	VM_WARN_ON_ONCE(prz->held);
 	if (!prz->rest)
 		return;
 	/* A fatal signal (-EINTR) ends the walk early; the zap is done. */
@@ -996,30 +1138,32 @@ void __pt_reclaim_zap_end(struct mmu_gather *tlb, struct pt_reclaim_zap *prz)
  * and that are left with only none entries, inside the zap: the zap's
  * mmu_gather, whose flush the zap needs anyway, drops them from the TLB.
  *
+ * zap_pte_range() unlinks each such table itself, under the PTE lock it
+ * emptied the table under (__pt_reclaim_zap_table()): no second walk.
  * Where the arch lets the flush of an unlinked table wait
- * (tlb_unlink_flush_may_wait()), zap_pte_range() unlinks each such table
- * itself, under the PTE lock it emptied the table under
- * (__pt_reclaim_zap_table()): no second walk, no flush of reclaim's own.
- * Not in an executable VMA: until the zap's flush, 4 KiB TLB entries of
- * the pages it cleared remain, and once the pmd is cleared and its lock
- * dropped a THP fault may map the span with a huge pmd, two TLB entries
- * of two sizes for one address, which on x86 CPUs with the iTLB multihit
- * erratum is a machine check when both serve instruction fetches (on
- * x86 without NX, any page may: tlb_unlink_flush_may_wait() says no
- * there). For data it is the stale entry of any zap racing a fault, as
- * when zap_huge_pmd() leaves a huge pmd's TLB entry to the zap's flush
- * and a fault maps the span with 4 KiB pages meanwhile. Not for an mm
- * with mmu notifiers either (see the top of the file: such an mm flushes
- * under the pmd lock).
+ * (tlb_unlink_flush_may_wait()), the pmd lock is only taken for the
+ * unlink, and the zap's flush is the only one. Not so in an executable
+ * VMA: until the zap's flush, 4 KiB TLB entries of the pages it cleared
+ * remain, and once the pmd is cleared and its lock dropped a THP fault
+ * may map the span with a huge pmd, two TLB entries of two sizes for one address, which on x86 CPUs
+ * with the iTLB multihit erratum is a machine check when both serve
+ * instruction fetches (on x86 without NX, any page may:
+ * tlb_unlink_flush_may_wait() says no there). For data it is the stale
+ * entry of any zap racing a fault, as when zap_huge_pmd() leaves a huge
+ * pmd's TLB entry to the zap's flush and a fault maps the span with 4 KiB
+ * pages meanwhile. Nor for an mm with mmu notifiers (see the top of the
+ * file). There, and on arches whose flush may not wait, the zap keeps the
+ * pmd lock across the tables of a PMD table and flushes before it drops
+ * it: one flush for up to PT_RECLAIM_BATCH tables, which is also the
+ * flush of the pages the zap cleared until then.
  *
- * Elsewhere, and for the tables zap_pte_range() could not take, the walk
- * at the end of the zap (__pt_reclaim_zap_end()) does it, still inside
- * the zap's gather: where a batch flushes under its pmd lock, the first
- * such flush is also the zap's own; where tlb_unlink_flush_may_wait(),
- * outside executable VMAs and mms with notifiers, the others wait for the
- * zap's flush, as the tables zap_pte_range() unlinked do. Tables that got
- * an entry meanwhile stay. PMD tables are left alone: freeing one takes
- * the mmap lock for write.
+ * For the tables zap_pte_range() could not take (the pmd lock was busy,
+ * a flush was pending elsewhere, no memory was left to keep the table,
+ * or, where the pmd lock is kept, there are no split PTE locks), the walk at the end of the zap
+ * (__pt_reclaim_zap_end()) does it, still inside the zap's gather, the
+ * entries read again under the locks. Tables that got an entry meanwhile
+ * stay. PMD tables are left alone: freeing one takes the mmap lock for
+ * write.
  *
  * Context: Process context; the caller holds the mmap lock in read mode.
  * Return: false, having done nothing, when vm.pt_reclaim_dontneed is off

@@ -448,9 +448,10 @@ static const struct mmu_notifier_ops pt_test_mn_ops = {
  * flushed before its pmd lock is dropped, even where the arch lets the
  * flush wait (x86). Two tables under two PMD tables, so two batches,
  * each with one page written, given back first (MADV_PT_RECLAIM) or by
- * the call (MADV_DONTNEED, whose zap flush is the first batch's: two
- * flushes, not three); the range holds no whole PMD table, so the PMD
- * pass flushes nothing. Where the arch's flush reports to no secondary
+ * the call (MADV_DONTNEED, whose zap keeps each PMD table's pmd lock
+ * from the table it unlinks and flushes its gather before it drops it:
+ * two flushes, the zap's own among them, not three); the range holds no
+ * whole PMD table, so the PMD pass flushes nothing. Where the arch's flush reports to no secondary
  * TLB (s390), there is nothing to count.
  */
 static void pt_test_notifier_flushes(struct kunit *test, int advice)
