@@ -64,7 +64,10 @@
  *      of a pmd holds that lock, so none can fill the pmd before the flush.
  *      One flush per batch, then.
  *      MADV_DONTNEED's zap keeps the pmd lock across the tables of a PMD
- *      table it empties, for one flush (__pt_reclaim_zap_table()).
+ *      table it empties: one flush per run of tables under the lock,
+ *      which ends at the end of the PMD table, before a huge pmd, after
+ *      PT_RECLAIM_BATCH tables, when the CPU or the lock is wanted, or
+ *      before a forced flush frees pages (__pt_reclaim_zap_table()).
  *    - x86 drops the walk-cache entries of an address on the page fault
  *      that a stale one leads to (which is also why its
  *      flush_tlb_fix_spurious_fault() does nothing, and why upstream's
@@ -112,10 +115,14 @@
  * can end before that. Where the flush waits, the tables wait with it, as
  * pmd values in kmalloc()ed blocks of at least a batch's worth (8 KiB,
  * 1022 tables, with 4 KiB pages; without memory, the batch flushes at
- * once), and are freed after
- * it (pt_reclaim_flush(); in MADV_DONTNEED, after the zap's flush:
- * pt_reclaim_dontneed()). Either way no table is freed before the flush
- * that drops it from every TLB.
+ * once), and are freed after it (pt_reclaim_flush()).
+ * MADV_DONTNEED's zap keeps every table it unlinks in such a block,
+ * whether the flush waits or is done under the pmd lock the zap keeps,
+ * and frees them after the zap's flush (pt_reclaim_dontneed()); without
+ * memory for the block, it leaves the table to the walk at the end of
+ * the zap.
+ * Either way no table is freed before the flush that drops it from
+ * every TLB.
  *
  * A batch holds the pmd lock for at most PT_RECLAIM_BATCH tables (512 with
  * 4 KiB pages on x86_64 and arm64, 128 and 32 with 16 and 64 KiB pages,
@@ -783,11 +790,11 @@ static int sysctl_pt_reclaim_dontneed __read_mostly =
  * A MADV_DONTNEED zap with reclaim: the tables unlinked wait in unlinked
  * to be freed after the zap's flush. anon says that the VMA is anonymous
  * (the zap leaves no entry behind); rest, that some tables are left for
- * the walk at the end of the zap; exec, that the walk flushes under the
- * pmd lock; hold, that the flush of a table zap_pte_range() unlinks may
- * not wait until the pmd lock is dropped, so that the zap keeps the lock
- * (held) across the tables of a PMD table and flushes before it drops
- * it; held_tables counts the tables zapped under it.
+ * the walk at the end of the zap; hold, that the flush of a table
+ * unlinked may not wait until the pmd lock is dropped, so that the zap
+ * keeps the lock (held) across the tables of a PMD table and flushes
+ * before it drops it, and the walk flushes each batch under the lock;
+ * held_tables counts the tables zapped under it.
  */
 struct pt_reclaim_zap {
 	struct zap_details details;
@@ -798,7 +805,6 @@ struct pt_reclaim_zap {
 	unsigned int held_tables;	/* tables zapped under it */
 	bool anon;
 	bool rest;
-	bool exec;
 	bool hold;
 };
 
@@ -816,10 +822,9 @@ static struct zap_details *pt_reclaim_zap_details(struct pt_reclaim_zap *prz,
 	*prz = (struct pt_reclaim_zap) { .start = start, .end = end };
 	if (!pt_reclaim_has_table(start, end))
 		return NULL;
-	prz->exec = vma->vm_flags & VM_EXEC;
 	/* See the top of the file: who may wait for the flush. */
-	prz->hold = !tlb_unlink_flush_may_wait() || prz->exec ||
-		    mm_has_notifiers(vma->vm_mm);
+	prz->hold = !tlb_unlink_flush_may_wait() ||
+		    (vma->vm_flags & VM_EXEC) || mm_has_notifiers(vma->vm_mm);
 	prz->anon = vma_is_anonymous(vma);
 	/* What a NULL zap_details means, plus the reclaim. */
 	prz->details.even_cows = true;
@@ -956,11 +961,11 @@ void __pt_reclaim_zap_table(struct mmu_gather *tlb, struct pt_reclaim_zap *prz,
 	}
 	pml = pmd_lockptr(mm, pmd);
 	if (prz->held) {
-		/* Kept since an earlier table of this PMD table. */
-		if (!WARN_ON_ONCE(prz->held != pml))
-			pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte);
-		else
-			prz->rest = true;
+		/*
+		 * Kept since an earlier table of this PMD table: @pml, as
+		 * __pt_reclaim_zap_lock() checked when it mapped @pte.
+		 */
+		pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte);
 	} else if (pml == ptl) {
 		/* No split PTE locks: @ptl is the pmd lock. */
 		if (prz->hold)
@@ -1091,18 +1096,16 @@ void __pt_reclaim_zap_resched(struct mmu_gather *tlb,
  * step of madvise(MADV_PT_RECLAIM) over the range, in batches, without
  * the lockless scan (the zap has just emptied the tables; where it left
  * uffd-wp markers, the locked re-check finds them), unlinking through
- * the zap's gather. A batch that flushes under its pmd lock (where the
- * arch wants it, for an mm with mmu notifiers, in an executable VMA,
- * when a flush is pending elsewhere or no memory is left to keep the
- * tables) flushes the zap's gather: the first one, the pages the zap
- * cleared and the tables the batch unlinked, in one flush. tlb_end_vma()
- * and tlb_finish_mmu() then have nothing left to flush (unless a later
- * batch's tables wait), so that a MADV_DONTNEED that frees up to a
- * batch's worth of tables flushes the TLB once, as it does without
- * reclaim. Tables whose flush waits (x86, leftovers of the zap) are kept
- * in @prz->unlinked for the zap's flush; the others were passed to
- * pte_free_defer() inside their batch's RCU read-side section (see the
- * top of the file).
+ * the zap's gather. These are leftovers: a table whose pmd lock was
+ * busy, while a flush was pending elsewhere or without memory to keep
+ * it, or, where the zap keeps the pmd lock, without split PTE locks. A
+ * batch that flushes under its pmd lock (@prz->hold, or when a flush is
+ * pending elsewhere or no memory is left to keep the tables) flushes the
+ * zap's gather with it: the pages the zap cleared since its last flush
+ * and the tables unlinked so far. The batch's tables whose flush waits
+ * join those zap_pte_range() unlinked in @prz->unlinked, freed after
+ * the zap's flush; the others were passed to pte_free_defer() inside
+ * their batch's RCU read-side section (see the top of the file).
  *
  * Context: the zap's mmu_gather is open, inside its mmu notifier
  * invalidation of the range; the caller holds the mmap lock in read mode
@@ -1112,7 +1115,7 @@ void __pt_reclaim_zap_end(struct mmu_gather *tlb, struct pt_reclaim_zap *prz)
 {
 	struct pt_reclaim_walk walk = {
 		.mm = tlb->mm, .tlb = tlb, .gathering = true, .in_zap = true,
-		.flush_locked = prz->exec, .unlinked = prz->unlinked,
+		.flush_locked = prz->hold, .unlinked = prz->unlinked,
 	};
 
 	/* zap_pmd_range() dropped it at the end of each PMD table. */
@@ -1145,9 +1148,9 @@ void __pt_reclaim_zap_end(struct mmu_gather *tlb, struct pt_reclaim_zap *prz)
  * unlink, and the zap's flush is the only one. Not so in an executable
  * VMA: until the zap's flush, 4 KiB TLB entries of the pages it cleared
  * remain, and once the pmd is cleared and its lock dropped a THP fault
- * may map the span with a huge pmd, two TLB entries of two sizes for one address, which on x86 CPUs
- * with the iTLB multihit erratum is a machine check when both serve
- * instruction fetches (on x86 without NX, any page may:
+ * may map the span with a huge pmd: two TLB entries of two sizes for
+ * one address, which on x86 CPUs with the iTLB multihit erratum is a
+ * machine check when both serve instruction fetches (on x86 without NX, any page may:
  * tlb_unlink_flush_may_wait() says no there). For data it is the stale
  * entry of any zap racing a fault, as when zap_huge_pmd() leaves a huge
  * pmd's TLB entry to the zap's flush and a fault maps the span with 4 KiB
@@ -1159,8 +1162,8 @@ void __pt_reclaim_zap_end(struct mmu_gather *tlb, struct pt_reclaim_zap *prz)
  *
  * For the tables zap_pte_range() could not take (the pmd lock was busy,
  * a flush was pending elsewhere, no memory was left to keep the table,
- * or, where the pmd lock is kept, there are no split PTE locks), the walk at the end of the zap
- * (__pt_reclaim_zap_end()) does it, still inside the zap's gather, the
+ * or, where the pmd lock is kept, there are no split PTE locks), the
+ * walk at the end of the zap (__pt_reclaim_zap_end()) does it, still inside the zap's gather, the
  * entries read again under the locks. Tables that got an entry meanwhile
  * stay. PMD tables are left alone: freeing one takes the mmap lock for
  * write.

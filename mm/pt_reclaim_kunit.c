@@ -451,8 +451,8 @@ static const struct mmu_notifier_ops pt_test_mn_ops = {
  * the call (MADV_DONTNEED, whose zap keeps each PMD table's pmd lock
  * from the table it unlinks and flushes its gather before it drops it:
  * two flushes, the zap's own among them, not three); the range holds no
- * whole PMD table, so the PMD pass flushes nothing. Where the arch's flush reports to no secondary
- * TLB (s390), there is nothing to count.
+ * whole PMD table, so the PMD pass flushes nothing. Where the arch's
+ * flush reports to no secondary TLB (s390), there is nothing to count.
  */
 static void pt_test_notifier_flushes(struct kunit *test, int advice)
 {
