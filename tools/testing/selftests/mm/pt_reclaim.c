@@ -1274,6 +1274,18 @@ TEST(uffd_ioctls_race_reclaim)
 	close(uffd);
 }
 
+/* Is THP configured? Its sysfs directory is there only then. */
+static bool thp_configured(void)
+{
+	return !access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK);
+}
+
+/* kB of this process's anonymous memory mapped by huge pmds. */
+static long thp_kb(void)
+{
+	return status_kb(getpid(), "AnonHugePages");
+}
+
 /*
  * A PMD-mapped THP has no PTE table: nothing to do, data intact. The
  * next span, small pages only, holds the empty control table.
@@ -1285,7 +1297,7 @@ TEST(thp_untouched)
 
 	if (!pt_reclaim_present(_metadata))
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
-	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK))
+	if (!thp_configured())
 		SKIP(return, "no THP on this machine");
 	p = map_tables(2, MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	ASSERT_NE(p, NULL);
@@ -1293,7 +1305,7 @@ TEST(thp_untouched)
 	ASSERT_EQ(madvise(p + span, span, MADV_NOHUGEPAGE), 0);
 	/* The first fault maps the huge page, if there is one to have. */
 	p[0] = 7;
-	if (status_kb(getpid(), "AnonHugePages") <= 0)
+	if (thp_kb() <= 0)
 		SKIP(goto out, "the range did not get a huge page");
 	memset(p, 7, span);
 	control_table(_metadata, p + span);
@@ -1303,7 +1315,7 @@ TEST(thp_untouched)
 	EXPECT_EQ(vmstat_read("pt_reclaim_freed") - freed0, 1)
 		TH_LOG("a huge page and the empty control: 1 table to free");
 	EXPECT_EQ(pte0 - vmpte_kb(), table_kb());
-	EXPECT_GT(status_kb(getpid(), "AnonHugePages"), 0);
+	EXPECT_GT(thp_kb(), 0);
 	EXPECT_EQ(p[0], 7);
 	EXPECT_EQ(p[span - 1], 7);
 out:
@@ -1326,7 +1338,7 @@ TEST(dontneed_tables_then_huge_pmd)
 
 	if (!pt_reclaim_present(_metadata))
 		SKIP(return, "kernel without MADV_PT_RECLAIM");
-	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK))
+	if (!thp_configured())
 		SKIP(return, "no THP on this machine");
 	p = mmap_aligned(3 * span, pud_span ? pud_span : span);
 	ASSERT_NE(p, MAP_FAILED);
@@ -1338,7 +1350,7 @@ TEST(dontneed_tables_then_huge_pmd)
 	touch(p, 2, 0);
 	ASSERT_EQ(madvise(p, 3 * span, MADV_HUGEPAGE), 0);
 	p[2 * span] = 7;
-	if (status_kb(getpid(), "AnonHugePages") <= 0)
+	if (thp_kb() <= 0)
 		SKIP(goto out, "the range did not get a huge page");
 	if (!dontneed_on(_metadata))
 		SKIP(goto out, "no vm.pt_reclaim_dontneed");
@@ -1349,7 +1361,7 @@ TEST(dontneed_tables_then_huge_pmd)
 	EXPECT_EQ(vmstat_read("pt_reclaim_dontneed_freed") - freed0, 2);
 	/* And the table the THP deposited, where it did. */
 	EXPECT_GE(pte0 - vmpte_kb(), 2 * table_kb());
-	EXPECT_EQ(status_kb(getpid(), "AnonHugePages"), 0);
+	EXPECT_EQ(thp_kb(), 0);
 	EXPECT_EQ(check(p, 3, 0, true), -1);
 out:
 	munmap(p, 3 * span);
