@@ -1,11 +1,12 @@
 # harness/series.sh's cutter: print the input file less the lines of each
-# block in -v blocks (one a line: "/START/,/END/", "/START/,$" or
-# "/LINE/"; START, END and LINE are awk regexps, matched anywhere in a
-# line), and with the line of each "/LINE/ was TEXT" block printed as
+# block in -v blocks (one a line: "/START/,/END/", "/START/,/END/+N"
+# (through N lines after END's: a block that ends with lines found
+# elsewhere too, such as a function's "}"), "/START/,$" or "/LINE/";
+# START, END and LINE are awk regexps, matched anywhere in a line), and with the line of each "/LINE/ was TEXT" block printed as
 # TEXT ("\t" in it: a tab): a line a later patch changes, TEXT what it
 # was before. A
 # block whose start matches no line or more than one, that has no end,
-# that overlaps another, or that is none of the four forms fails (exit
+# that overlaps another, or that is none of the five forms fails (exit
 # 2, a message on stderr). The blank line after a block goes with it when
 # one precedes it too, and the one before it when an #else or #endif
 # follows (no double blank lines, none before a closing #endif); a block
@@ -19,12 +20,20 @@ END {
 			continue
 		spec = b[i]
 		was = ""
+		extra = 0
 		if (spec ~ /^\/.*\/ was ./) {
 			k = index(spec, "/ was ")
 			start = substr(spec, 2, k - 2)
 			stop = ""
 			was = substr(spec, k + 6)
 			gsub(/\\t/, "\t", was)
+		} else if (spec ~ /^\/.*\/,\/.*\/\+[0-9]+$/) {
+			k = index(spec, "/,/")
+			start = substr(spec, 2, k - 2)
+			stop = substr(spec, k + 3)
+			m = match(stop, /\/\+[0-9]+$/)
+			extra = substr(stop, m + 2) + 0
+			stop = substr(stop, 1, m - 1)
 		} else if (spec ~ /^\/.*\/,\/.*\/$/) {
 			k = index(spec, "/,/")
 			start = substr(spec, 2, k - 2)
@@ -63,6 +72,8 @@ END {
 			for (e = s + 1; e <= NR && line[e] !~ stop; e++)
 				;
 			if (e > NR) { print "block " spec ": no end after line " s > "/dev/stderr"; exit 2 }
+			e += extra
+			if (e > NR) { print "block " spec ": runs past the last line" > "/dev/stderr"; exit 2 }
 		}
 		for (j = s; j <= e; j++) {
 			if (gone[j] || j in as) { print "block " spec " overlaps another" > "/dev/stderr"; exit 2 }

@@ -65,9 +65,10 @@
  *      One flush per batch, then.
  *      MADV_DONTNEED's zap keeps the pmd lock across the tables of a PMD
  *      table it empties: one flush per run of tables under the lock,
- *      which ends at the end of the PMD table, before a huge pmd, after
- *      PT_RECLAIM_BATCH tables, when the CPU or the lock is wanted, or
- *      before a forced flush frees pages (__pt_reclaim_zap_table()).
+ *      which ends at the end of the range or of the PMD table, before a
+ *      huge pmd, after PT_RECLAIM_BATCH tables, when the CPU or the lock
+ *      is wanted, or before a forced flush frees pages
+ *      (__pt_reclaim_zap_table()).
  *    - x86 drops the walk-cache entries of an address on the page fault
  *      that a stale one leads to (which is also why its
  *      flush_tlb_fix_spurious_fault() does nothing, and why upstream's
@@ -116,11 +117,11 @@
  * pmd values in kmalloc()ed blocks of at least a batch's worth (8 KiB,
  * 1022 tables, with 4 KiB pages; without memory, the batch flushes at
  * once), and are freed after it (pt_reclaim_flush()).
- * MADV_DONTNEED's zap keeps every table it unlinks in such a block,
- * whether the flush waits or is done under the pmd lock the zap keeps,
- * and frees them after the zap's flush (pt_reclaim_dontneed()); without
- * memory for the block, it leaves the table to the walk at the end of
- * the zap.
+ * MADV_DONTNEED's zap_pte_range() keeps every table it unlinks in such
+ * a block, whether the flush waits or is done under the pmd lock the
+ * zap keeps, and the tables are freed after the zap's flush
+ * (pt_reclaim_dontneed()); without memory for the block, it leaves the
+ * table to the walk at the end of the zap.
  * Either way no table is freed before the flush that drops it from
  * every TLB.
  *
@@ -149,7 +150,7 @@
  * tries the pmd lock (__pt_reclaim_zap_table()); where it keeps that
  * lock, the PTE locks of the tables that follow nest inside it.
  * The PMD tables left empty go after the PTE tables, under heavier locks:
- * see "Upper level" at the end.
+ * see "Upper level" below.
  */
 
 #include <linux/mm.h>
@@ -558,8 +559,8 @@ unlock:
  * lock. Where the arch needs it, the batch's flush is done before the
  * pmd lock is dropped, and its tables freed inside the batch's RCU
  * read-side section, which holds off the end of their grace period until
- * after the flush; elsewhere the tables wait for the walk's (or the
- * zap's) flush.
+ * after the flush; elsewhere the tables wait for the walk's flush
+ * (in a MADV_DONTNEED zap, the zap's).
  */
 static void pt_reclaim_batch(struct pt_reclaim_walk *walk, pmd_t *pmd,
 			     unsigned long addr, unsigned long end)
@@ -702,514 +703,6 @@ static int pt_reclaim_span(struct pt_reclaim_walk *walk, unsigned long start,
 	return pt_reclaim_range(walk, ALIGN(start, PMD_SIZE),
 				ALIGN_DOWN(end, PMD_SIZE));
 }
-
-static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk, unsigned long start,
-				 unsigned long end);
-
-/**
- * madvise_pt_reclaim - free the empty PTE tables of a range
- * @mm: the address space
- * @start: start of the range, page aligned
- * @end: end of the range, page aligned
- *
- * Frees every PTE table whose span lies inside [@start, @end), is covered
- * by VMAs that are neither hugetlb, VM_PFNMAP nor VM_IO, and whose
- * entries are all none. Tables that do not qualify are skipped: the call
- * is advisory.
- * Then frees the PMD tables left empty whose span lies inside the range
- * and inside one such VMA.
- *
- * Context: Process context; takes and releases the pmd and PTE locks.
- * The caller holds @mm's mmap lock in read mode.
- * When a PMD table looks empty, the lock is dropped and taken for write
- * for a while (when @mm is not the caller's, only if it is free at once);
- * it is held in read mode again on return, also on error, and VMAs looked
- * up before the call may be gone.
- * Return: 0; -ENOMEM when part of the range is not mapped (the mapped
- * parts are still processed); -EINTR when a fatal signal stopped the walk.
- */
-int madvise_pt_reclaim(struct mm_struct *mm, unsigned long start,
-		       unsigned long end)
-{
-	VMA_ITERATOR(vmi, mm, start);
-	struct mmu_gather tlb;
-	struct pt_reclaim_walk walk = { .mm = mm, .tlb = &tlb };
-	unsigned long span = start, addr = start;
-	struct vm_area_struct *vma;
-	bool hole = false;
-	int err = 0;
-
-	mmap_assert_locked(mm);
-
-	/*
-	 * Cut the range into spans of adjacent eligible VMAs; a hole or an
-	 * ineligible VMA ends a span. A table is reclaimed only when its
-	 * whole span lies inside one of them.
-	 */
-	for_each_vma_range(vmi, vma, end) {
-		if (vma->vm_start > addr) {
-			hole = true;
-			err = pt_reclaim_span(&walk, span, addr);
-			span = vma->vm_start;
-		}
-		addr = min(vma->vm_end, end);
-		if (!pt_reclaim_vma_ok(vma)) {
-			if (!err)
-				err = pt_reclaim_span(&walk, span, vma->vm_start);
-			span = addr;
-		}
-		if (err)
-			break;
-	}
-	if (!err) {
-		if (addr < end)
-			hole = true;
-		err = pt_reclaim_span(&walk, span, addr);
-	}
-	/* The flush the tables unlinked may have waited for. */
-	pt_reclaim_flush(&walk);
-	/* Last: may drop the mmap lock, after which vma is stale. */
-	if (!err)
-		err = pt_reclaim_pmd_tables(&walk, start, end);
-
-	count_vm_events(PT_RECLAIM_SCANNED, walk.scanned);
-	count_vm_events(PT_RECLAIM_FREED, walk.freed);
-	count_vm_events(PT_RECLAIM_RACED, walk.raced);
-	count_vm_events(PT_RECLAIM_PMD_FREED, walk.pmd_freed);
-	if (err)
-		return err;
-	return hole ? -ENOMEM : 0;
-}
-
-/* MADV_DONTNEED: the PTE tables a zap emptied, freed before it returns. */
-
-static int sysctl_pt_reclaim_dontneed __read_mostly =
-	IS_ENABLED(CONFIG_MADV_PT_RECLAIM_DONTNEED);
-
-/*
- * A MADV_DONTNEED zap with reclaim: the tables unlinked wait in unlinked
- * to be freed after the zap's flush. anon says that the VMA is anonymous
- * (the zap leaves no entry behind); rest, that some tables are left for
- * the walk at the end of the zap; hold, that the flush of a table
- * unlinked may not wait until the pmd lock is dropped, so that the zap
- * keeps the lock (held) across the tables of a PMD table and flushes
- * before it drops it, and the walk flushes each batch under the lock;
- * held_tables counts the tables zapped under it.
- */
-struct pt_reclaim_zap {
-	struct zap_details details;
-	unsigned long start, end;
-	struct pt_reclaim_unlinked *unlinked;
-	unsigned long scanned, freed;
-	spinlock_t *held;		/* the pmd lock kept, if any */
-	unsigned int held_tables;	/* tables zapped under it */
-	bool anon;
-	bool rest;
-	bool hold;
-};
-
-/*
- * The zap_details for the zap of [@start, @end): NULL, as MADV_DONTNEED
- * passes without reclaim, when the range holds no whole table; else
- * details that zap the same and let the zap free the tables (see
- * pt_reclaim_dontneed()).
- */
-static struct zap_details *pt_reclaim_zap_details(struct pt_reclaim_zap *prz,
-						  struct vm_area_struct *vma,
-						  unsigned long start,
-						  unsigned long end)
-{
-	*prz = (struct pt_reclaim_zap) { .start = start, .end = end };
-	if (!pt_reclaim_has_table(start, end))
-		return NULL;
-	/* See the top of the file: who may wait for the flush. */
-	prz->hold = !tlb_unlink_flush_may_wait() ||
-		    (vma->vm_flags & VM_EXEC) || mm_has_notifiers(vma->vm_mm);
-	prz->anon = vma_is_anonymous(vma);
-	/* What a NULL zap_details means, plus the reclaim. */
-	prz->details.even_cows = true;
-	prz->details.pt_reclaim = prz;
-	return &prz->details;
-}
-
-/*
- * Under the pmd and the PTE lock: the zap's unlink of the table mapped at
- * @pte, if the arch agrees. Returns whether it did.
- */
-static bool pt_reclaim_zap_unlink(struct mmu_gather *tlb,
-				  struct pt_reclaim_zap *prz, pmd_t *pmd,
-				  unsigned long addr, pte_t *pte)
-{
-	struct pt_reclaim_unlinked *u = prz->unlinked;
-
-	if (!arch_pte_table_reclaimable(tlb->mm, addr, pte))
-		return false;
-	u->pmd[u->nr++] = tlb_unlink_pte_table(tlb, pmd, addr);
-	pmdp_get_lockless_sync();
-	mm_dec_nr_ptes(tlb->mm);
-	prz->freed++;
-	return true;
-}
-
-/*
- * Under the PTE lock the zap emptied the table mapped at @pte under: is
- * the table empty? When the zap went over all its entries in one go, in
- * an anonymous VMA, it is, without reading it again: there the zap
- * clears every entry it meets and puts nothing back (uffd-wp markers are
- * dropped, not kept or installed: zap_install_uffd_wp_if_needed();
- * should_zap_cows() holds, as details->even_cows is set), and every
- * writer of an entry holds the lock. Elsewhere, where the zap may keep
- * or install a uffd-wp marker, or when it went over part of the table
- * (a need_resched() or a full gather made it stop and come back, and
- * the lock was dropped in between; a full gather at the last entries
- * counts short, which only costs a read), the entries are read again.
- * CONFIG_DEBUG_VM reads them always and warns if the first answer was
- * wrong.
- */
-static bool pt_reclaim_zap_emptied(struct pt_reclaim_zap *prz,
-				   unsigned int visited, pte_t *pte)
-{
-	bool emptied = prz->anon && visited == PTRS_PER_PTE;
-
-	if (emptied && !IS_ENABLED(CONFIG_DEBUG_VM))
-		return true;
-	if (pte_table_empty_locked(pte))
-		return true;
-	VM_WARN_ON_ONCE(emptied);
-	return false;
-}
-
-/**
- * __pt_reclaim_zap_table - unlink a PTE table a MADV_DONTNEED zap emptied
- * @tlb: the zap's mmu_gather
- * @prz: the zap's reclaim (pt_reclaim_dontneed())
- * @pmd: the pmd that points to the table
- * @addr: an address the table maps
- * @visited: how many of its entries the zap went over under @ptl
- * @ptl: the table's PTE lock, held
- *
- * Called by zap_pte_range() when it has zapped up to the end of its range
- * in the table, before it drops @ptl and after its forced flush, if any
- * (delayed rmaps are done by then: rmap walkers that wait for @ptl until
- * they are, folio_mkclean() for one, would not wait once the pmd is
- * cleared). A table whose whole span lies in the request and whose
- * entries are all none is unlinked now, with the checks of the locked
- * step (see the top of the file) under the locks the zap holds: the PTE
- * lock, under which every entry is written, so what we read (or what the
- * zap knows it left, see pt_reclaim_zap_emptied()) is what the table
- * holds; reclaim's batched flush, which zap_pte_range() did under the
- * lock; the arch's word. The pmd still
- * points to the table: whoever clears a pmd that points to a table takes
- * the table's PTE lock too (retract_page_tables(), reclaim) or the mmap
- * lock for write (khugepaged's collapse, mremap(), free_pgtables() of
- * VMAs in the tree), and MADV_DONTNEED holds it for read. The pmd lock
- * ranks above the PTE lock, so it is only tried; when it is busy, when
- * there is no room to keep the table, or when a flush is pending
- * elsewhere (mm_tlb_flush_nested(), counting our own zap's once: it may
- * be of leaf entries of the span, which must be flushed before the pmd
- * lock is dropped), the table is left to the walk at the end of the zap
- * (__pt_reclaim_zap_end()).
- *
- * The table is freed after the zap's flush, which the unlink has told to
- * drop the walk caches. Where that flush may wait until after the pmd
- * lock is dropped (tlb_unlink_flush_may_wait(), outside executable VMAs
- * and mms with mmu notifiers: see pt_reclaim_dontneed()), the lock is
- * dropped at once. Elsewhere (@prz->hold) the zap keeps it once it has
- * unlinked a table, and with it every writer of a pmd of this PMD table
- * away, across the tables that follow: their PTE locks nest in it
- * (__pt_reclaim_zap_lock()), and the tables they leave empty are
- * unlinked under it without trying it again. zap_pmd_range() drops it
- * (__pt_reclaim_zap_unhold()) at the end of the PMD table, before a huge
- * pmd (whose zap or split takes it), and when the CPU or the lock is
- * wanted or PT_RECLAIM_BATCH tables were zapped under it
- * (__pt_reclaim_zap_resched()); zap_pte_range() before a forced flush
- * frees pages (which may sleep). The zap's gather is flushed first: the
- * pages and the tables unlinked so far, in one flush. So the pmd of an
- * unlinked table stays none until no TLB or walk cache can point to the
- * table, as the walk's batches guarantee, at one flush for up to
- * PT_RECLAIM_BATCH tables, and the lock is held for the zap of at most
- * as many tables as a batch of the walk holds it for. Without split PTE
- * locks, @ptl is the pmd lock and cannot be kept past the table: the
- * walk at the end of the zap takes the tables then.
- *
- * Context: The zap's mmu_gather is open and @ptl held; the pmd lock is
- * only tried, or held already (@prz->held).
- */
-void __pt_reclaim_zap_table(struct mmu_gather *tlb, struct pt_reclaim_zap *prz,
-			    pmd_t *pmd, unsigned long addr,
-			    unsigned int visited, spinlock_t *ptl)
-	__must_hold(ptl)
-{
-	unsigned long base = addr & PMD_MASK;
-	struct mm_struct *mm = tlb->mm;
-	spinlock_t *pml;	/* the pmd lock */
-	pmd_t pmdval;
-	pte_t *pte;
-
-	if (base < prz->start || prz->end - base < PMD_SIZE)
-		return;
-	if (WARN_ON_ONCE(!pt_reclaim_map(pmd, base, &pmdval, &pte)))
-		return;
-	prz->scanned++;
-	VM_WARN_ON_ONCE(pte_lockptr(mm, &pmdval) != ptl);
-	if (!pt_reclaim_zap_emptied(prz, visited, pte))
-		goto unmap;
-	if (mm_tlb_flush_nested(mm) ||
-	    !pt_reclaim_room(&prz->unlinked, 1, GFP_NOWAIT)) {
-		prz->rest = true;
-		goto unmap;
-	}
-	pml = pmd_lockptr(mm, pmd);
-	if (prz->held) {
-		/*
-		 * Kept since an earlier table of this PMD table: @pml, as
-		 * __pt_reclaim_zap_lock() checked when it mapped @pte.
-		 */
-		pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte);
-	} else if (pml == ptl) {
-		/* No split PTE locks: @ptl is the pmd lock. */
-		if (prz->hold)
-			prz->rest = true;
-		else
-			pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte);
-	} else if (spin_trylock(pml)) {
-		/* Kept only with a table to flush: s390 may keep them all. */
-		if (pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte) &&
-		    prz->hold) {
-			prz->held = pml;
-			prz->held_tables = 0;
-			/* For sparse: __pt_reclaim_zap_unhold() drops it. */
-			__release(pml);
-		} else {
-			spin_unlock(pml);
-		}
-	} else {
-		prz->rest = true;
-	}
-unmap:
-	pte_unmap(pte);
-}
-
-/**
- * __pt_reclaim_zap_lock - zap_pte_range()'s pte_offset_map_lock()
- * @tlb: the zap's mmu_gather
- * @prz: the zap's reclaim (pt_reclaim_dontneed())
- * @pmd: the pmd of the table to zap
- * @addr: the address to map
- * @ptlp: where to return the table's PTE lock
- *
- * As pte_offset_map_lock(), but with the pmd lock held by the zap
- * (@prz->held, see __pt_reclaim_zap_table()) the PTE lock nests in it, as
- * it does in the walk and in retract_page_tables() (lockdep may see both
- * split page-table locks as one class), and the pmd needs no re-check
- * under it: nobody can change a pmd while we hold its lock.
- *
- * Context: The zap's mmu_gather is open.
- * Return: the mapped entry, @ptlp held, or NULL when the pmd holds no
- * table.
- */
-pte_t *__pt_reclaim_zap_lock(struct mmu_gather *tlb,
-			     struct pt_reclaim_zap *prz, pmd_t *pmd,
-			     unsigned long addr, spinlock_t **ptlp)
-{
-	pte_t *pte;
-
-	if (prz->held && WARN_ON_ONCE(pmd_lockptr(tlb->mm, pmd) != prz->held))
-		__pt_reclaim_zap_unhold(tlb, prz);
-	if (!prz->held)
-		return __pte_offset_map_lock(tlb->mm, pmd, addr, ptlp);
-	prz->held_tables++;
-	pte = pte_offset_map_nolock(tlb->mm, pmd, addr, ptlp);
-	if (pte) {
-		spin_lock_nested(*ptlp, SINGLE_DEPTH_NESTING);
-		/* For sparse: the caller's __cond_lock() counts it. */
-		__release(*ptlp);
-	}
-	return pte;
-}
-
-/**
- * __pt_reclaim_zap_unhold - drop the pmd lock a zap keeps, after a flush
- * @tlb: the zap's mmu_gather
- * @prz: the zap's reclaim (pt_reclaim_dontneed())
- *
- * Flushes what @tlb gathered (the pages zapped and the tables unlinked
- * so far; they are freed later, by the zap's flush and
- * pt_reclaim_dontneed()) and only then drops the pmd lock that
- * __pt_reclaim_zap_table() kept, if it did: until then no pmd of the PMD
- * table can be filled again, with a new table or a huge page, while a
- * TLB or walk cache may still hold the old table's span.
- *
- * Context: The zap's mmu_gather is open; the PTE lock of a table of the
- * kept lock's PMD table may be held (zap_pte_range(), before its forced
- * flush frees pages).
- */
-void __pt_reclaim_zap_unhold(struct mmu_gather *tlb,
-			     struct pt_reclaim_zap *prz)
-{
-	spinlock_t *pml = prz->held;
-
-	if (!pml)
-		return;
-	tlb_flush_mmu_tlbonly(tlb);
-	prz->held = NULL;
-	/* For sparse: held since __pt_reclaim_zap_table(). */
-	__acquire(pml);
-	spin_unlock(pml);
-}
-
-/**
- * __pt_reclaim_zap_resched - zap_pmd_range()'s cond_resched()
- * @tlb: the zap's mmu_gather
- * @prz: the zap's reclaim (pt_reclaim_dontneed())
- *
- * While the zap keeps a pmd lock, only when the CPU is wanted, someone
- * waits for the lock (spin_is_contended(), which unlike spin_needbreak()
- * answers on kernels without preemption too; not on PREEMPT_RT, where
- * the lock sleeps and need_resched() is what counts), or the zap has
- * gone over PT_RECLAIM_BATCH tables under it, as many as a batch of the
- * walk holds it for: then after dropping it (__pt_reclaim_zap_unhold()).
- *
- * Context: The zap's mmu_gather is open; no PTE lock held.
- */
-void __pt_reclaim_zap_resched(struct mmu_gather *tlb,
-			      struct pt_reclaim_zap *prz)
-{
-	if (prz->held) {
-		if (!need_resched() && !spin_is_contended(prz->held) &&
-		    prz->held_tables < PT_RECLAIM_BATCH)
-			return;
-		__pt_reclaim_zap_unhold(tlb, prz);
-	}
-	cond_resched();
-}
-
-/**
- * __pt_reclaim_zap_end - the walk at the end of a MADV_DONTNEED zap
- * @tlb: the zap's mmu_gather, not finished yet
- * @prz: the zap's reclaim (pt_reclaim_dontneed())
- *
- * Called by unmap_page_range() when the zap of the range is done, before
- * tlb_end_vma() (which flushes the gather at the end of each VMA on the
- * arches that do not merge VMAs in one flush, arm64 and riscv among
- * them), for the tables zap_pte_range() left (@prz->rest): the locked
- * step of madvise(MADV_PT_RECLAIM) over the range, in batches, without
- * the lockless scan (the zap has just emptied the tables; where it left
- * uffd-wp markers, the locked re-check finds them), unlinking through
- * the zap's gather. These are leftovers: a table whose pmd lock was
- * busy, while a flush was pending elsewhere or without memory to keep
- * it, or, where the zap keeps the pmd lock, without split PTE locks. A
- * batch that flushes under its pmd lock (@prz->hold, or when a flush is
- * pending elsewhere or no memory is left to keep the tables) flushes the
- * zap's gather with it: the pages the zap cleared since its last flush
- * and the tables unlinked so far. The batch's tables whose flush waits
- * join those zap_pte_range() unlinked in @prz->unlinked, freed after
- * the zap's flush; the others were passed to pte_free_defer() inside
- * their batch's RCU read-side section (see the top of the file).
- *
- * Context: the zap's mmu_gather is open, inside its mmu notifier
- * invalidation of the range; the caller holds the mmap lock in read mode
- * and no other lock.
- */
-void __pt_reclaim_zap_end(struct mmu_gather *tlb, struct pt_reclaim_zap *prz)
-{
-	struct pt_reclaim_walk walk = {
-		.mm = tlb->mm, .tlb = tlb, .gathering = true, .in_zap = true,
-		.flush_locked = prz->hold, .unlinked = prz->unlinked,
-	};
-
-	/* zap_pmd_range() dropped it at the end of each PMD table. */
-	VM_WARN_ON_ONCE(prz->held);
-	if (!prz->rest)
-		return;
-	/* A fatal signal (-EINTR) ends the walk early; the zap is done. */
-	pt_reclaim_span(&walk, prz->start, prz->end);
-	prz->unlinked = walk.unlinked;
-	/* The walk counts again the tables it looks at again. */
-	prz->scanned = prz->freed + walk.scanned;
-	prz->freed += walk.freed;
-}
-
-/**
- * pt_reclaim_dontneed - MADV_DONTNEED's zap, freeing the tables it empties
- * @vma: the VMA to zap
- * @start: start of the range
- * @end: end of the range
- *
- * When vm.pt_reclaim_dontneed is set, zaps [@start, @end) as
- * MADV_DONTNEED does and frees the PTE tables whose whole span lies in it
- * and that are left with only none entries, inside the zap: the zap's
- * mmu_gather, whose flush the zap needs anyway, drops them from the TLB.
- *
- * zap_pte_range() unlinks each such table itself, under the PTE lock it
- * emptied the table under (__pt_reclaim_zap_table()): no second walk.
- * Where the arch lets the flush of an unlinked table wait
- * (tlb_unlink_flush_may_wait()), the pmd lock is only taken for the
- * unlink, and the zap's flush is the only one. Not so in an executable
- * VMA: until the zap's flush, 4 KiB TLB entries of the pages it cleared
- * remain, and once the pmd is cleared and its lock dropped a THP fault
- * may map the span with a huge pmd: two TLB entries of two sizes for
- * one address, which on x86 CPUs with the iTLB multihit erratum is a
- * machine check when both serve instruction fetches (on x86 without NX, any page may:
- * tlb_unlink_flush_may_wait() says no there). For data it is the stale
- * entry of any zap racing a fault, as when zap_huge_pmd() leaves a huge
- * pmd's TLB entry to the zap's flush and a fault maps the span with 4 KiB
- * pages meanwhile. Nor for an mm with mmu notifiers (see the top of the
- * file). There, and on arches whose flush may not wait, the zap keeps the
- * pmd lock across the tables of a PMD table and flushes before it drops
- * it: one flush for up to PT_RECLAIM_BATCH tables, which is also the
- * flush of the pages the zap cleared until then.
- *
- * For the tables zap_pte_range() could not take (the pmd lock was busy,
- * a flush was pending elsewhere, no memory was left to keep the table,
- * or, where the pmd lock is kept, there are no split PTE locks), the
- * walk at the end of the zap (__pt_reclaim_zap_end()) does it, still inside the zap's gather, the
- * entries read again under the locks. Tables that got an entry meanwhile
- * stay. PMD tables are left alone: freeing one takes the mmap lock for
- * write.
- *
- * Context: Process context; the caller holds the mmap lock in read mode.
- * Return: false, having done nothing, when vm.pt_reclaim_dontneed is off
- * or the VMA's tables cannot be reclaimed: the caller zaps.
- */
-bool pt_reclaim_dontneed(struct vm_area_struct *vma, unsigned long start,
-			 unsigned long end)
-{
-	struct pt_reclaim_zap prz;
-
-	if (!READ_ONCE(sysctl_pt_reclaim_dontneed) || !pt_reclaim_vma_ok(vma))
-		return false;
-	mmap_assert_locked(vma->vm_mm);
-	zap_page_range_single(vma, start, end - start,
-			      pt_reclaim_zap_details(&prz, vma, start, end));
-	/* The zap's tlb_finish_mmu() has flushed: its tables can go. */
-	pt_reclaim_free_unlinked(vma->vm_mm, &prz.unlinked);
-	count_vm_events(PT_RECLAIM_SCANNED, prz.scanned);
-	count_vm_events(PT_RECLAIM_FREED, prz.freed);
-	count_vm_events(PT_RECLAIM_DONTNEED_FREED, prz.freed);
-	return true;
-}
-
-#ifdef CONFIG_SYSCTL
-static struct ctl_table pt_reclaim_sysctls[] = {
-	{
-		.procname	= "pt_reclaim_dontneed",
-		.data		= &sysctl_pt_reclaim_dontneed,
-		.maxlen		= sizeof(sysctl_pt_reclaim_dontneed),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_ONE,
-	},
-};
-
-static int __init pt_reclaim_sysctl_init(void)
-{
-	register_sysctl_init("vm", pt_reclaim_sysctls);
-	return 0;
-}
-subsys_initcall(pt_reclaim_sysctl_init);
-#endif /* CONFIG_SYSCTL */
 
 /* Upper level: PMD tables left empty once their PTE tables are gone. */
 
@@ -1481,3 +974,516 @@ static int pt_reclaim_pmd_tables(struct pt_reclaim_walk *walk,
 	mmap_write_downgrade(mm);
 	return err;
 }
+
+/**
+ * madvise_pt_reclaim - free the empty PTE tables of a range
+ * @mm: the address space
+ * @start: start of the range, page aligned
+ * @end: end of the range, page aligned
+ *
+ * Frees every PTE table whose span lies inside [@start, @end), is covered
+ * by VMAs that are neither hugetlb, VM_PFNMAP nor VM_IO, and whose
+ * entries are all none. Tables that do not qualify are skipped: the call
+ * is advisory.
+ * Then frees the PMD tables left empty whose span lies inside the range
+ * and inside one such VMA.
+ *
+ * Context: Process context; takes and releases the pmd and PTE locks.
+ * The caller holds @mm's mmap lock in read mode.
+ * When a PMD table looks empty, the lock is dropped and taken for write
+ * for a while (when @mm is not the caller's, only if it is free at once);
+ * it is held in read mode again on return, also on error, and VMAs looked
+ * up before the call may be gone.
+ * Return: 0; -ENOMEM when part of the range is not mapped (the mapped
+ * parts are still processed); -EINTR when a fatal signal stopped the walk.
+ */
+int madvise_pt_reclaim(struct mm_struct *mm, unsigned long start,
+		       unsigned long end)
+{
+	VMA_ITERATOR(vmi, mm, start);
+	struct mmu_gather tlb;
+	struct pt_reclaim_walk walk = { .mm = mm, .tlb = &tlb };
+	unsigned long span = start, addr = start;
+	struct vm_area_struct *vma;
+	bool hole = false;
+	int err = 0;
+
+	mmap_assert_locked(mm);
+
+	/*
+	 * Cut the range into spans of adjacent eligible VMAs; a hole or an
+	 * ineligible VMA ends a span. A table is reclaimed only when its
+	 * whole span lies inside one of them.
+	 */
+	for_each_vma_range(vmi, vma, end) {
+		if (vma->vm_start > addr) {
+			hole = true;
+			err = pt_reclaim_span(&walk, span, addr);
+			span = vma->vm_start;
+		}
+		addr = min(vma->vm_end, end);
+		if (!pt_reclaim_vma_ok(vma)) {
+			if (!err)
+				err = pt_reclaim_span(&walk, span, vma->vm_start);
+			span = addr;
+		}
+		if (err)
+			break;
+	}
+	if (!err) {
+		if (addr < end)
+			hole = true;
+		err = pt_reclaim_span(&walk, span, addr);
+	}
+	/* The flush the tables unlinked may have waited for. */
+	pt_reclaim_flush(&walk);
+	/* Last: may drop the mmap lock, after which vma is stale. */
+	if (!err)
+		err = pt_reclaim_pmd_tables(&walk, start, end);
+
+	count_vm_events(PT_RECLAIM_SCANNED, walk.scanned);
+	count_vm_events(PT_RECLAIM_FREED, walk.freed);
+	count_vm_events(PT_RECLAIM_RACED, walk.raced);
+	count_vm_events(PT_RECLAIM_PMD_FREED, walk.pmd_freed);
+	if (err)
+		return err;
+	return hole ? -ENOMEM : 0;
+}
+
+/* MADV_DONTNEED: the PTE tables a zap emptied, freed before it returns. */
+
+static int sysctl_pt_reclaim_dontneed __read_mostly =
+	IS_ENABLED(CONFIG_MADV_PT_RECLAIM_DONTNEED);
+
+/*
+ * A MADV_DONTNEED zap with reclaim: the tables unlinked wait in unlinked
+ * to be freed after the zap's flush. anon says that the VMA is anonymous
+ * (the zap leaves no entry behind); rest, that some tables are left for
+ * the walk at the end of the zap; hold, that the flush of a table
+ * unlinked may not wait until the pmd lock is dropped, so that the zap
+ * keeps the lock (held) across the tables of a PMD table and flushes
+ * before it drops it, and the walk flushes each batch under the lock;
+ * held_tables counts the tables of the run: the one whose unlink took
+ * the lock and those zapped under it since.
+ */
+struct pt_reclaim_zap {
+	struct zap_details details;
+	unsigned long start, end;
+	struct pt_reclaim_unlinked *unlinked;
+	unsigned long scanned, freed;
+	spinlock_t *held;		/* the pmd lock kept, if any */
+	unsigned int held_tables;	/* tables in the run */
+	bool anon;
+	bool rest;
+	bool hold;
+};
+
+/*
+ * The zap_details for the zap of [@start, @end): NULL, as MADV_DONTNEED
+ * passes without reclaim, when the range holds no whole table; else
+ * details that zap the same and let the zap free the tables (see
+ * pt_reclaim_dontneed()).
+ */
+static struct zap_details *pt_reclaim_zap_details(struct pt_reclaim_zap *prz,
+						  struct vm_area_struct *vma,
+						  unsigned long start,
+						  unsigned long end)
+{
+	*prz = (struct pt_reclaim_zap) { .start = start, .end = end };
+	if (!pt_reclaim_has_table(start, end))
+		return NULL;
+	/* See the top of the file: who may wait for the flush. */
+	prz->hold = !tlb_unlink_flush_may_wait() ||
+		    (vma->vm_flags & VM_EXEC) || mm_has_notifiers(vma->vm_mm);
+	prz->anon = vma_is_anonymous(vma);
+	/* What a NULL zap_details means, plus the reclaim. */
+	prz->details.even_cows = true;
+	prz->details.pt_reclaim = prz;
+	return &prz->details;
+}
+
+/*
+ * Under the pmd and the PTE lock: the zap's unlink of the table mapped at
+ * @pte, if the arch agrees. Returns whether it did.
+ */
+static bool pt_reclaim_zap_unlink(struct mmu_gather *tlb,
+				  struct pt_reclaim_zap *prz, pmd_t *pmd,
+				  unsigned long addr, pte_t *pte)
+{
+	struct pt_reclaim_unlinked *u = prz->unlinked;
+
+	if (!arch_pte_table_reclaimable(tlb->mm, addr, pte))
+		return false;
+	u->pmd[u->nr++] = tlb_unlink_pte_table(tlb, pmd, addr);
+	pmdp_get_lockless_sync();
+	mm_dec_nr_ptes(tlb->mm);
+	prz->freed++;
+	return true;
+}
+
+/*
+ * Under the PTE lock the zap emptied the table mapped at @pte under: is
+ * the table empty? When the zap went over all its entries in one go, in
+ * an anonymous VMA, it is, without reading it again: there the zap
+ * clears every entry it meets and puts nothing back (uffd-wp markers are
+ * dropped, not kept or installed: zap_install_uffd_wp_if_needed();
+ * should_zap_cows() holds, as details->even_cows is set), and every
+ * writer of an entry holds the lock. Elsewhere, where the zap may keep
+ * or install a uffd-wp marker, or when it went over part of the table
+ * (a need_resched() or a full gather made it stop and come back, and
+ * the lock was dropped in between; a full gather at the last entries
+ * counts short, which only costs a read), the entries are read again.
+ * CONFIG_DEBUG_VM reads them always and warns if the first answer was
+ * wrong.
+ */
+static bool pt_reclaim_zap_emptied(struct pt_reclaim_zap *prz,
+				   unsigned int visited, pte_t *pte)
+{
+	bool emptied = prz->anon && visited == PTRS_PER_PTE;
+
+	if (emptied && !IS_ENABLED(CONFIG_DEBUG_VM))
+		return true;
+	if (pte_table_empty_locked(pte))
+		return true;
+	VM_WARN_ON_ONCE(emptied);
+	return false;
+}
+
+/**
+ * __pt_reclaim_zap_table - unlink a PTE table a MADV_DONTNEED zap emptied
+ * @tlb: the zap's mmu_gather
+ * @prz: the zap's reclaim (pt_reclaim_dontneed())
+ * @pmd: the pmd that points to the table
+ * @addr: an address the table maps
+ * @visited: how many of its entries the zap went over under @ptl
+ * @ptl: the table's PTE lock, held
+ *
+ * Called by zap_pte_range() when it has zapped up to the end of its range
+ * in the table, before it drops @ptl and after its forced flush, if any
+ * (delayed rmaps are done by then: rmap walkers that wait for @ptl until
+ * they are, folio_mkclean() for one, would not wait once the pmd is
+ * cleared). A table whose whole span lies in the request and whose
+ * entries are all none is unlinked now, with the checks of the locked
+ * step (see the top of the file) under the locks the zap holds: the PTE
+ * lock, under which every entry is written, so what we read (or what the
+ * zap knows it left, see pt_reclaim_zap_emptied()) is what the table
+ * holds; reclaim's batched flush, which zap_pte_range() did under the
+ * lock; the arch's word. The pmd still
+ * points to the table: whoever clears a pmd that points to a table takes
+ * the table's PTE lock too (retract_page_tables(), reclaim) or the mmap
+ * lock for write (khugepaged's collapse, mremap(), free_pgtables() of
+ * VMAs in the tree), and MADV_DONTNEED holds it for read. The pmd lock
+ * ranks above the PTE lock, so it is only tried; when it is busy, when
+ * there is no room to keep the table, or when a flush is pending
+ * elsewhere (mm_tlb_flush_nested(), counting our own zap's once: it may
+ * be of leaf entries of the span, which must be flushed before the pmd
+ * lock is dropped), the table is left to the walk at the end of the zap
+ * (__pt_reclaim_zap_end()).
+ *
+ * The table is freed after the zap's flush, which the unlink has told to
+ * drop the walk caches. Where that flush may wait until after the pmd
+ * lock is dropped (tlb_unlink_flush_may_wait(), outside executable VMAs
+ * and mms with mmu notifiers: see pt_reclaim_dontneed()), the lock is
+ * dropped at once. Elsewhere (@prz->hold) the zap keeps it once it has
+ * unlinked a table, and with it every writer of a pmd of this PMD table
+ * away, across the tables that follow: their PTE locks nest in it
+ * (__pt_reclaim_zap_lock()), and the tables they leave empty are
+ * unlinked under it without trying it again. zap_pmd_range() drops it
+ * (__pt_reclaim_zap_unhold()) at the end of the PMD table, before a huge
+ * pmd (whose zap or split takes it), and when the CPU or the lock is
+ * wanted or PT_RECLAIM_BATCH tables were zapped under it
+ * (__pt_reclaim_zap_resched()); zap_pte_range() before a forced flush
+ * frees pages (which may sleep). The zap's gather is flushed first: the
+ * pages and the tables unlinked so far, in one flush. So the pmd of an
+ * unlinked table stays none until no TLB or walk cache can point to the
+ * table, as the walk's batches guarantee, at one flush for up to
+ * PT_RECLAIM_BATCH tables, and the lock is held for the zap of at most
+ * as many tables as a batch of the walk holds it for. Without split PTE
+ * locks, @ptl is the pmd lock and cannot be kept past the table: the
+ * walk at the end of the zap takes the tables then.
+ *
+ * Context: The zap's mmu_gather is open and @ptl held; the pmd lock is
+ * only tried, or held already (@prz->held).
+ */
+void __pt_reclaim_zap_table(struct mmu_gather *tlb, struct pt_reclaim_zap *prz,
+			    pmd_t *pmd, unsigned long addr,
+			    unsigned int visited, spinlock_t *ptl)
+	__must_hold(ptl)
+{
+	unsigned long base = addr & PMD_MASK;
+	struct mm_struct *mm = tlb->mm;
+	spinlock_t *pml;	/* the pmd lock */
+	pmd_t pmdval;
+	pte_t *pte;
+
+	if (base < prz->start || prz->end - base < PMD_SIZE)
+		return;
+	if (WARN_ON_ONCE(!pt_reclaim_map(pmd, base, &pmdval, &pte)))
+		return;
+	prz->scanned++;
+	VM_WARN_ON_ONCE(pte_lockptr(mm, &pmdval) != ptl);
+	if (!pt_reclaim_zap_emptied(prz, visited, pte))
+		goto unmap;
+	if (mm_tlb_flush_nested(mm) ||
+	    !pt_reclaim_room(&prz->unlinked, 1, GFP_NOWAIT)) {
+		prz->rest = true;
+		goto unmap;
+	}
+	pml = pmd_lockptr(mm, pmd);
+	if (prz->held) {
+		/*
+		 * Kept since an earlier table of this PMD table: when
+		 * zap_pte_range() mapped this one, __pt_reclaim_zap_lock()
+		 * dropped any other lock.
+		 */
+		pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte);
+	} else if (pml == ptl) {
+		/* No split PTE locks: @ptl is the pmd lock. */
+		if (prz->hold)
+			prz->rest = true;
+		else
+			pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte);
+	} else if (spin_trylock(pml)) {
+		/* Kept only with a table to flush: s390 may keep them all. */
+		if (pt_reclaim_zap_unlink(tlb, prz, pmd, base, pte) &&
+		    prz->hold) {
+			prz->held = pml;
+			prz->held_tables = 1;
+			/* For sparse: __pt_reclaim_zap_unhold() drops it. */
+			__release(pml);
+		} else {
+			spin_unlock(pml);
+		}
+	} else {
+		prz->rest = true;
+	}
+unmap:
+	pte_unmap(pte);
+}
+
+/**
+ * __pt_reclaim_zap_lock - zap_pte_range()'s pte_offset_map_lock()
+ * @tlb: the zap's mmu_gather
+ * @prz: the zap's reclaim (pt_reclaim_dontneed())
+ * @pmd: the pmd of the table to zap
+ * @addr: the address to map
+ * @ptlp: where to return the table's PTE lock
+ *
+ * As pte_offset_map_lock(), but with the pmd lock held by the zap
+ * (@prz->held, see __pt_reclaim_zap_table()) the PTE lock nests in it, as
+ * it does in the walk and in retract_page_tables() (lockdep may see both
+ * split page-table locks as one class), and the pmd needs no re-check
+ * under it: nobody can change a pmd while we hold its lock.
+ *
+ * Context: The zap's mmu_gather is open.
+ * Return: the mapped entry, @ptlp held, or NULL when the pmd holds no
+ * table.
+ */
+pte_t *__pt_reclaim_zap_lock(struct mmu_gather *tlb,
+			     struct pt_reclaim_zap *prz, pmd_t *pmd,
+			     unsigned long addr, spinlock_t **ptlp)
+{
+	pte_t *pte;
+
+	if (prz->held && WARN_ON_ONCE(pmd_lockptr(tlb->mm, pmd) != prz->held))
+		__pt_reclaim_zap_unhold(tlb, prz);
+	if (!prz->held)
+		return __pte_offset_map_lock(tlb->mm, pmd, addr, ptlp);
+	prz->held_tables++;
+	pte = pte_offset_map_nolock(tlb->mm, pmd, addr, ptlp);
+	if (pte) {
+		spin_lock_nested(*ptlp, SINGLE_DEPTH_NESTING);
+		/* For sparse: the caller's __cond_lock() counts it. */
+		__release(*ptlp);
+	}
+	return pte;
+}
+
+/**
+ * __pt_reclaim_zap_unhold - drop the pmd lock a zap keeps, after a flush
+ * @tlb: the zap's mmu_gather
+ * @prz: the zap's reclaim (pt_reclaim_dontneed())
+ *
+ * Flushes what @tlb gathered (the pages zapped and the tables unlinked
+ * so far; they are freed later, by the zap's flush and
+ * pt_reclaim_dontneed()) and only then drops the pmd lock that
+ * __pt_reclaim_zap_table() kept, if it did: until then no pmd of the PMD
+ * table can be filled again, with a new table or a huge page, while a
+ * TLB or walk cache may still hold the old table's span.
+ *
+ * Context: The zap's mmu_gather is open; the PTE lock of a table of the
+ * kept lock's PMD table may be held (zap_pte_range(), before its forced
+ * flush frees pages).
+ */
+void __pt_reclaim_zap_unhold(struct mmu_gather *tlb,
+			     struct pt_reclaim_zap *prz)
+{
+	spinlock_t *pml = prz->held;
+
+	if (!pml)
+		return;
+	tlb_flush_mmu_tlbonly(tlb);
+	prz->held = NULL;
+	/* For sparse: held since __pt_reclaim_zap_table(). */
+	__acquire(pml);
+	spin_unlock(pml);
+}
+
+/**
+ * __pt_reclaim_zap_resched - zap_pmd_range()'s cond_resched()
+ * @tlb: the zap's mmu_gather
+ * @prz: the zap's reclaim (pt_reclaim_dontneed())
+ *
+ * While the zap keeps a pmd lock, only when the CPU is wanted, someone
+ * waits for the lock (spin_is_contended(), which unlike spin_needbreak()
+ * answers on kernels without preemption too; not on PREEMPT_RT, where
+ * the lock sleeps and need_resched() is what counts), or the zap has
+ * gone over PT_RECLAIM_BATCH tables under it, as many as a batch of the
+ * walk holds it for: then after dropping it (__pt_reclaim_zap_unhold()).
+ *
+ * Context: The zap's mmu_gather is open; no PTE lock held.
+ */
+void __pt_reclaim_zap_resched(struct mmu_gather *tlb,
+			      struct pt_reclaim_zap *prz)
+{
+	if (prz->held) {
+		if (!need_resched() && !spin_is_contended(prz->held) &&
+		    prz->held_tables < PT_RECLAIM_BATCH)
+			return;
+		__pt_reclaim_zap_unhold(tlb, prz);
+	}
+	cond_resched();
+}
+
+/**
+ * __pt_reclaim_zap_end - the walk at the end of a MADV_DONTNEED zap
+ * @tlb: the zap's mmu_gather, not finished yet
+ * @prz: the zap's reclaim (pt_reclaim_dontneed())
+ *
+ * Called by unmap_page_range() when the zap of the range is done, before
+ * tlb_end_vma() (which flushes the gather at the end of each VMA on the
+ * arches that do not merge VMAs in one flush, arm64 and riscv among
+ * them), for the tables zap_pte_range() left (@prz->rest): the locked
+ * step of madvise(MADV_PT_RECLAIM) over the range, in batches, without
+ * the lockless scan (the zap has just emptied the tables; where it left
+ * uffd-wp markers, the locked re-check finds them), unlinking through
+ * the zap's gather. These are leftovers: a table whose pmd lock was
+ * busy, or that the zap met while a flush was pending elsewhere or
+ * without memory to keep it, or, where the zap keeps the pmd lock,
+ * without split PTE locks. A
+ * batch that flushes under its pmd lock (@prz->hold, or when a flush is
+ * pending elsewhere or no memory is left to keep the tables) flushes the
+ * zap's gather with it: the pages the zap cleared since its last flush
+ * and the tables unlinked so far. The batch's tables whose flush waits
+ * join those zap_pte_range() unlinked in @prz->unlinked, freed after
+ * the zap's flush; the others were passed to pte_free_defer() inside
+ * their batch's RCU read-side section (see the top of the file).
+ *
+ * Context: the zap's mmu_gather is open, inside its mmu notifier
+ * invalidation of the range; the caller holds the mmap lock in read mode
+ * and no other lock.
+ */
+void __pt_reclaim_zap_end(struct mmu_gather *tlb, struct pt_reclaim_zap *prz)
+{
+	struct pt_reclaim_walk walk = {
+		.mm = tlb->mm, .tlb = tlb, .gathering = true, .in_zap = true,
+		.flush_locked = prz->hold, .unlinked = prz->unlinked,
+	};
+
+	/* zap_pmd_range() dropped it at the end of each PMD table. */
+	VM_WARN_ON_ONCE(prz->held);
+	if (!prz->rest)
+		return;
+	/* A fatal signal (-EINTR) ends the walk early; the zap is done. */
+	pt_reclaim_span(&walk, prz->start, prz->end);
+	prz->unlinked = walk.unlinked;
+	/* The walk counts again the tables it looks at again. */
+	prz->scanned = prz->freed + walk.scanned;
+	prz->freed += walk.freed;
+}
+
+/**
+ * pt_reclaim_dontneed - MADV_DONTNEED's zap, freeing the tables it empties
+ * @vma: the VMA to zap
+ * @start: start of the range
+ * @end: end of the range
+ *
+ * When vm.pt_reclaim_dontneed is set, zaps [@start, @end) as
+ * MADV_DONTNEED does and frees the PTE tables whose whole span lies in it
+ * and that are left with only none entries, inside the zap: the zap's
+ * mmu_gather, whose flush the zap needs anyway, drops them from the TLB.
+ *
+ * zap_pte_range() unlinks each such table itself, under the PTE lock it
+ * emptied the table under (__pt_reclaim_zap_table()): no second walk.
+ * Where the arch lets the flush of an unlinked table wait
+ * (tlb_unlink_flush_may_wait()), the pmd lock is only taken for the
+ * unlink, and the zap's flush is the only one. Not so in an executable
+ * VMA: until the zap's flush, 4 KiB TLB entries of the pages it cleared
+ * remain, and once the pmd is cleared and its lock dropped a THP fault
+ * may map the span with a huge pmd: two TLB entries of two sizes for
+ * one address, which on x86 CPUs with the iTLB multihit erratum is a
+ * machine check when both serve instruction fetches (on x86 without
+ * NX, any page may: tlb_unlink_flush_may_wait() says no there). For
+ * data it is the stale
+ * entry of any zap racing a fault, as when zap_huge_pmd() leaves a huge
+ * pmd's TLB entry to the zap's flush and a fault maps the span with 4 KiB
+ * pages meanwhile. Nor for an mm with mmu notifiers (see the top of the
+ * file). There, and on arches whose flush may not wait, the zap keeps the
+ * pmd lock across the tables of a PMD table and flushes before it drops
+ * it: one flush for up to PT_RECLAIM_BATCH tables, which is also the
+ * flush of the pages the zap cleared until then.
+ *
+ * For the tables zap_pte_range() could not take (the pmd lock was busy,
+ * a flush was pending elsewhere, no memory was left to keep the table,
+ * or, where the pmd lock is kept, there are no split PTE locks), the
+ * walk at the end of the zap (__pt_reclaim_zap_end()) does it, still
+ * inside the zap's gather, the entries read again under the locks.
+ * Tables that got an entry meanwhile stay. PMD tables are left alone:
+ * freeing one takes the mmap lock for write.
+ *
+ * Context: Process context; the caller holds the mmap lock in read mode.
+ * Return: false, having done nothing, when vm.pt_reclaim_dontneed is off
+ * or the VMA's tables cannot be reclaimed: the caller zaps.
+ */
+bool pt_reclaim_dontneed(struct vm_area_struct *vma, unsigned long start,
+			 unsigned long end)
+{
+	struct pt_reclaim_zap prz;
+
+	if (!READ_ONCE(sysctl_pt_reclaim_dontneed) || !pt_reclaim_vma_ok(vma))
+		return false;
+	mmap_assert_locked(vma->vm_mm);
+	zap_page_range_single(vma, start, end - start,
+			      pt_reclaim_zap_details(&prz, vma, start, end));
+	/* The zap's tlb_finish_mmu() has flushed: its tables can go. */
+	pt_reclaim_free_unlinked(vma->vm_mm, &prz.unlinked);
+	count_vm_events(PT_RECLAIM_SCANNED, prz.scanned);
+	count_vm_events(PT_RECLAIM_FREED, prz.freed);
+	count_vm_events(PT_RECLAIM_DONTNEED_FREED, prz.freed);
+	return true;
+}
+
+#ifdef CONFIG_SYSCTL
+static struct ctl_table pt_reclaim_sysctls[] = {
+	{
+		.procname	= "pt_reclaim_dontneed",
+		.data		= &sysctl_pt_reclaim_dontneed,
+		.maxlen		= sizeof(sysctl_pt_reclaim_dontneed),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_ONE,
+	},
+};
+
+static int __init pt_reclaim_sysctl_init(void)
+{
+	register_sysctl_init("vm", pt_reclaim_sysctls);
+	return 0;
+}
+subsys_initcall(pt_reclaim_sysctl_init);
+#endif /* CONFIG_SYSCTL */
+
+#ifdef CONFIG_MADV_PT_RECLAIM_KUNIT_TEST
+#include "pt_reclaim_kunit.c"
+#endif /* CONFIG_MADV_PT_RECLAIM_KUNIT_TEST */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for MADV_PT_RECLAIM (mm/pt_reclaim.c).
+ * KUnit tests for MADV_PT_RECLAIM, included at the end of
+ * mm/pt_reclaim.c: they call its static helpers rather than copies.
  *
  * Each case runs in its own kthread with a fresh mm (kunit_vm_mmap()),
  * touches the mapping through uaccess, sets up entries by hand under the
@@ -51,24 +52,6 @@ static void pt_test_map(struct kunit *test, struct pt_test *t)
 	t->addr = ALIGN(area, PMD_SIZE);
 }
 
-/* The pmd that maps @addr, or NULL when an upper level is empty. */
-static pmd_t *pt_test_pmd(struct mm_struct *mm, unsigned long addr)
-{
-	pgd_t *pgd = pgd_offset(mm, addr);
-	p4d_t *p4d;
-	pud_t *pud;
-
-	if (pgd_none(pgdp_get(pgd)))
-		return NULL;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(p4dp_get(p4d)))
-		return NULL;
-	pud = pud_offset(p4d, addr);
-	if (pud_none(pudp_get(pud)))
-		return NULL;
-	return pmd_offset(pud, addr);
-}
-
 /* Is there a PTE table for the span at @t->addr (not a huge pmd)? */
 static bool pt_test_has_table(struct pt_test *t)
 {
@@ -76,7 +59,7 @@ static bool pt_test_has_table(struct pt_test *t)
 	pmd_t *pmd, pmdval;
 
 	mmap_read_lock(t->mm);
-	pmd = pt_test_pmd(t->mm, t->addr);
+	pmd = mm_find_pmd(t->mm, t->addr);
 	if (pmd) {
 		pmdval = pmdp_get(pmd);
 		has = pmd_present(pmdval) && !pmd_leaf(pmdval);
@@ -116,14 +99,6 @@ static void pt_test_empty_table(struct kunit *test, struct pt_test *t)
  * Run @fn on the table of @t under its PTE lock, with @pte at its first
  * entry.
  */
-/* __pte_offset_map(), with the RCU read lock it holds shown to sparse. */
-static inline bool pt_test_map_table(pmd_t *pmd, unsigned long addr,
-				     pte_t **ptep)
-{
-	*ptep = __pte_offset_map(pmd, addr, NULL);
-	return __cond_lock(RCU, *ptep);
-}
-
 static void pt_test_with_table(struct kunit *test, struct pt_test *t,
 			       void (*fn)(struct pt_test *t, pte_t *pte,
 					  void *arg),
@@ -134,9 +109,9 @@ static void pt_test_with_table(struct kunit *test, struct pt_test *t,
 	pmd_t *pmd;
 
 	mmap_read_lock(t->mm);
-	pmd = pt_test_pmd(t->mm, t->addr);
+	pmd = mm_find_pmd(t->mm, t->addr);
 	/* Nothing else runs in this mm: the pmd cannot change under us. */
-	if (pmd && pt_test_map_table(pmd, t->addr, &pte)) {
+	if (pmd && pt_reclaim_map(pmd, t->addr, NULL, &pte)) {
 		ptl = pte_lockptr(t->mm, pmd);
 		spin_lock(ptl);
 		fn(t, pte, arg);
@@ -506,8 +481,8 @@ static void pt_reclaim_notifier_flush_per_batch(struct kunit *test)
 /* The same for MADV_DONTNEED's reclaim, inside the zap. */
 static void pt_reclaim_notifier_dontneed_zap_flush(struct kunit *test)
 {
-	if (!IS_ENABLED(CONFIG_MADV_PT_RECLAIM_DONTNEED))
-		kunit_skip(test, "vm.pt_reclaim_dontneed is off by default");
+	if (!READ_ONCE(sysctl_pt_reclaim_dontneed))
+		kunit_skip(test, "vm.pt_reclaim_dontneed is off");
 	pt_test_notifier_flushes(test, MADV_DONTNEED);
 }
 #endif /* CONFIG_MMU_NOTIFIER */
@@ -716,6 +691,3 @@ kunit_test_suites(&pt_reclaim_suite, &pt_reclaim_pgste_suite);
 #else
 kunit_test_suites(&pt_reclaim_suite);
 #endif /* CONFIG_PGSTE */
-
-MODULE_DESCRIPTION("KUnit tests for MADV_PT_RECLAIM");
-MODULE_LICENSE("GPL");

@@ -56,6 +56,8 @@ cut '#include <a.h>||int a;||#ifdef CONFIG_X|int x_start;|int x_end;||int y;|#en
 cut '#include <a.h>||int a;||#ifdef CONFIG_X|int x_start;|int x_end;||	long y;|#endif|int z;||tail_start|tail' '/^int y;/ was \tlong y;'
 # ... beside a block, with the blank lines of the block only.
 cut '#include <a.h>||#ifdef CONFIG_X|int x_start;|int x_end;||int y;|#endif|long z;||tail_start|tail' '/^int a;/' '/^int z;/ was long z;'
+# A range through N lines after its end's match.
+cut '#include <a.h>||int a;||#ifdef CONFIG_X|int z;||tail_start|tail' '/^int x_start/,/^int x_end/+3'
 # Two blocks at once.
 cut '#include <a.h>||#ifdef CONFIG_X||int y;|#endif|int z;||tail_start|tail' '/^int a;/' '/^int x_start/,/^int x_end/'
 
@@ -64,7 +66,9 @@ bad 'more than one line matches' '/^int/'
 bad 'no end after line' '/^int x_start/,/^nothing/'
 bad 'overlaps another' '/^int x_start/,/^int x_end/' '/^int x_end/'
 bad 'bad block' 'int a;'
+bad 'runs past the last line' '/^tail_start/,/^tail/+1'
+bad 'overlaps another' '/^int x_start/,/^int x_end/+2' '/^int y;/'
 bad 'overlaps another' '/^int x_start/,/^int x_end/' '/^int x_end/ was long x_end;'
 bad 'overlaps another' '/^int y;/ was long y;' '/^int y;/ was short y;'
 bad 'more than one line matches' '/^int/ was long;'
-echo "$me: the cutter cuts each block form as series.sh needs and refuses the eight wrong ones"
+echo "$me: the cutter cuts each block form as series.sh needs and refuses the ten wrong ones"
