@@ -27,8 +27,8 @@ KTAP version 1
     TAP version 13
     # Subtest: pt_reclaim
     1..2
-    ok 1 global.fault_injection_slab # SKIP no failslab
-    ${2:-ok 2 global.reclaim_frees}
+    ok 1 reclaim.fault_injection_slab # SKIP no failslab
+    ${2:-ok 2 reclaim.reclaim_frees}
 ok 1 pt_reclaim
     TAP version 13
     # Subtest: madv_populate
@@ -51,9 +51,9 @@ expect() {
 
 console > "$tmp/allowed.log"
 expect allowed 0
-console "" "ok 2 global.reclaim_frees # SKIP no reason" > "$tmp/unlisted.log"
+console "" "ok 2 reclaim.reclaim_frees # SKIP no reason" > "$tmp/unlisted.log"
 expect unlisted 1
-console "" "ok 2 global.hugetlb_untouched # SKIP not s390" > "$tmp/elsewhere.log"
+console "" "ok 2 reclaim.hugetlb_untouched # SKIP not s390" > "$tmp/elsewhere.log"
 expect elsewhere 1
 console "ok 2 pt_reclaim_notifier_flush_per_batch # SKIP s390 only" > "$tmp/kunit.log"
 expect kunit 1

@@ -106,6 +106,23 @@ static bool pt_reclaim_present(struct __test_metadata *_metadata)
 }
 
 /*
+ * The tests that map what they need themselves: the fixture only checks
+ * that the kernel has MADV_PT_RECLAIM (each skips when it has not, or
+ * fails where PT_RECLAIM_REQUIRED says it must).
+ */
+FIXTURE(reclaim) {};
+
+FIXTURE_SETUP(reclaim)
+{
+	if (!pt_reclaim_present(_metadata))
+		SKIP(return, "kernel without MADV_PT_RECLAIM");
+}
+
+FIXTURE_TEARDOWN(reclaim)
+{
+}
+
+/*
  * Reserve n spans at a table boundary, then map over the reservation: the
  * tables under the mapping are the mapping's alone.
  */
@@ -746,14 +763,12 @@ static int dn_split_child(void)
 	return r.lost ? 1 : 0;
 }
 
-TEST(dontneed_split_zap_races_faults)
+TEST_F(reclaim, dontneed_split_zap_races_faults)
 {
 	long dfreed0 = vmstat_read("pt_reclaim_dontneed_freed");
 	int kmsg, status = -1;
 	pid_t pid;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	/* 16384 pages of 64 KiB, 10 times, would not fit the guest. */
 	if (page_size > 16384)
 		SKIP(return, "%lu KiB pages: too much memory", page_size / 1024);
@@ -780,7 +795,7 @@ TEST(dontneed_split_zap_races_faults)
  * between (the emptiness check reads words in groups, and a check that
  * stopped short or skipped a group would miss it).
  */
-TEST(one_entry_anywhere_keeps_its_table)
+TEST_F(reclaim, one_entry_anywhere_keeps_its_table)
 {
 	unsigned long ptes = span / page_size;
 	unsigned long at[] = { 0, 1, 7, 8, 9, ptes / 2 - 1, ptes / 2,
@@ -789,8 +804,6 @@ TEST(one_entry_anywhere_keeps_its_table)
 	unsigned int i;
 	char *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	for (i = 0; i < ARRAY_SIZE(at); i++) {
 		p = map_anon(2);
 		ASSERT_NE(p, NULL);
@@ -815,14 +828,12 @@ TEST(one_entry_anywhere_keeps_its_table)
  * MADV_FREE then leaves it swap-backed and MADV_PAGEOUT swaps it out
  * instead of discarding it (seen once on riscv64).
  */
-TEST(zero_page_and_lazyfree_keep_tables)
+TEST_F(reclaim, zero_page_and_lazyfree_keep_tables)
 {
 	cpu_set_t all, one;
 	long pte0, freed0;
 	char *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	ASSERT_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
 	CPU_ZERO(&one);
 	CPU_SET(sched_getcpu(), &one);
@@ -862,13 +873,11 @@ TEST(zero_page_and_lazyfree_keep_tables)
  *
  *   | table 0 (RO | RW) | table 1 | table 2 | table 3 ...hole|
  */
-TEST(vmas_and_holes)
+TEST_F(reclaim, vmas_and_holes)
 {
 	long pte0, freed0;
 	char *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(4);
 	ASSERT_NE(p, NULL);
 	touch(p, 4, 0);
@@ -896,13 +905,11 @@ TEST(vmas_and_holes)
  *
  *   | table 0 | table 1 (..hole..) | table 2 |
  */
-TEST(hole_between_vmas_keeps_table)
+TEST_F(reclaim, hole_between_vmas_keeps_table)
 {
 	long pte0, freed0;
 	char *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(3);
 	ASSERT_NE(p, NULL);
 	touch(p, 3, 0);
@@ -919,12 +926,10 @@ TEST(hole_between_vmas_keeps_table)
 }
 
 /* The usual madvise() errors. */
-TEST(bad_input)
+TEST_F(reclaim, bad_input)
 {
 	char *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(1);
 	ASSERT_NE(p, NULL);
 	EXPECT_EQ(reclaim(p + 1, page_size), -1);
@@ -948,15 +953,13 @@ TEST(bad_input)
 }
 
 /* A page swapped out leaves a swap entry: its table stays. */
-TEST(swap_entries_keep_table)
+TEST_F(reclaim, swap_entries_keep_table)
 {
 	long freed0;
 	uint64_t ent;
 	char *p;
 	int fd, i;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(2);
 	ASSERT_NE(p, NULL);
 	for (i = 0; i < 16; i++)
@@ -1028,15 +1031,13 @@ static bool uffd_wp_protect(struct __test_metadata *_metadata, int uffd,
  * markers. They stay while the markers are there, and go once the range
  * is unprotected (which clears the markers).
  */
-TEST(uffd_wp_markers_keep_tables)
+TEST_F(reclaim, uffd_wp_markers_keep_tables)
 {
 	struct uffdio_writeprotect wp = { 0 };
 	long freed0, pte0;
 	int uffd;
 	char *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	uffd = uffd_open(_metadata, UFFD_FEATURE_WP_UNPOPULATED);
 	if (uffd < 0)
 		return;
@@ -1070,14 +1071,12 @@ TEST(uffd_wp_markers_keep_tables)
  * reclaim on, the tables that hold markers stay, whether the zap itself
  * or the walk at its end looks at them.
  */
-TEST(dontneed_keeps_uffd_wp_marker_tables)
+TEST_F(reclaim, dontneed_keeps_uffd_wp_marker_tables)
 {
 	long freed0, pte0;
 	int uffd, fd;
 	char *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	uffd = uffd_open(_metadata, UFFD_FEATURE_WP_HUGETLBFS_SHMEM);
 	if (uffd < 0)
 		return;
@@ -1158,7 +1157,7 @@ static unsigned long first_unprotected(int pagemap, char *p, unsigned long n)
  * leave a run of pages whose writes are not reported), where the arch
  * has uffd-wp.
  */
-TEST(uffd_ioctls_race_reclaim)
+TEST_F(reclaim, uffd_ioctls_race_reclaim)
 {
 	struct uffdio_api api = { .api = UFFD_API,
 				  .features = UFFD_FEATURE_WP_UNPOPULATED };
@@ -1173,8 +1172,6 @@ TEST(uffd_ioctls_race_reclaim)
 	int uffd, pagemap;
 	bool wp_ok;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	/* With uffd-wp where the arch has it (UFFDIO_API says EINVAL). */
 	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	wp_ok = uffd >= 0 && !ioctl(uffd, UFFDIO_API, &api);
@@ -1290,13 +1287,11 @@ static long thp_kb(void)
  * A PMD-mapped THP has no PTE table: nothing to do, data intact. The
  * next span, small pages only, holds the empty control table.
  */
-TEST(thp_untouched)
+TEST_F(reclaim, thp_untouched)
 {
 	long freed0, pte0;
 	char *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	if (!thp_configured())
 		SKIP(return, "no THP on this machine");
 	p = map_tables(2, MAP_PRIVATE | MAP_ANONYMOUS, -1);
@@ -1331,13 +1326,11 @@ out:
  * else the zap spins on its own lock. Both tables are freed, the huge
  * page is zapped with them.
  */
-TEST(dontneed_tables_then_huge_pmd)
+TEST_F(reclaim, dontneed_tables_then_huge_pmd)
 {
 	long freed0, pte0;
 	char *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	if (!thp_configured())
 		SKIP(return, "no THP on this machine");
 	p = mmap_aligned(3 * span, pud_span ? pud_span : span);
@@ -1371,15 +1364,13 @@ out:
  * hugetlb is skipped: reclaim succeeds, the data stays. The range goes on
  * into an anonymous VMA whose empty table is the control.
  */
-TEST(hugetlb_untouched)
+TEST_F(reclaim, hugetlb_untouched)
 {
 	long hp_kb = proc_kb("/proc/meminfo", "Hugepagesize");
 	size_t len = hp_kb > 0 ? (size_t)hp_kb << 10 : 0;	/* the default */
 	long freed0;
 	char *a, *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	if (!len)
 		SKIP(return, "no Hugepagesize in /proc/meminfo: no hugetlb");
 	if (len % span)
@@ -1408,13 +1399,11 @@ TEST(hugetlb_untouched)
 }
 
 /* mlock()ed memory is mapped: its tables and pages stay locked. */
-TEST(mlocked_kept)
+TEST_F(reclaim, mlocked_kept)
 {
 	long lck0, freed0;
 	char *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(3);
 	ASSERT_NE(p, NULL);
 	/* A locked page in each of two tables (not 2 spans: 1 GiB at 64K). */
@@ -1439,13 +1428,11 @@ TEST(mlocked_kept)
  * again. With MADV_DONTNEED's reclaim on, MADV_DONTNEED_LOCKED frees the
  * table itself. MADV_DONTNEED is refused in a locked VMA, as always.
  */
-TEST(mlock_onfault_empty_table_goes)
+TEST_F(reclaim, mlock_onfault_empty_table_goes)
 {
 	long pte0, freed0, dfreed0;
 	char *p;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(2);
 	ASSERT_NE(p, NULL);
 	ASSERT_EQ(mlock2(p, 2 * span, MLOCK_ONFAULT), 0)
@@ -1478,7 +1465,7 @@ TEST(mlock_onfault_empty_table_goes)
 }
 
 /* process_madvise() frees another process's empty tables. */
-TEST(process_madvise_child)
+TEST_F(reclaim, process_madvise_child)
 {
 	int pipefd[2], pidfd;
 	unsigned long piece, off;
@@ -1487,8 +1474,6 @@ TEST(process_madvise_child)
 	char *p;
 	pid_t pid;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	ASSERT_EQ(pipe(pipefd), 0);
 	pid = fork();
 	ASSERT_GE(pid, 0);
@@ -1535,15 +1520,13 @@ TEST(process_madvise_child)
 }
 
 /* After reclaim, fork and copy-on-write work on the new tables. */
-TEST(fork_and_cow_after_reclaim)
+TEST_F(reclaim, fork_and_cow_after_reclaim)
 {
 	long freed0;
 	int status;
 	char *p;
 	pid_t pid;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(NR_TABLES);
 	ASSERT_NE(p, NULL);
 	touch(p, NR_TABLES, 0);
@@ -1631,7 +1614,7 @@ static void *race_worker(void *arg)
 	return NULL;
 }
 
-TEST(race_fault_write_reclaim)
+TEST_F(reclaim, race_fault_write_reclaim)
 {
 	bool stop = false;
 	struct race r[2];
@@ -1641,8 +1624,6 @@ TEST(race_fault_write_reclaim)
 	char *p;
 	int i;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	p = map_anon(RACE_TABLES);
 	ASSERT_NE(p, NULL);
 	freed0 = vmstat_read("pt_reclaim_freed");
@@ -1791,8 +1772,6 @@ static bool flush_spinner_start(struct __test_metadata *_metadata,
 {
 	cpu_set_t cpus;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return false, "kernel without MADV_PT_RECLAIM");
 	if (tlb_ipis() < 0)
 		SKIP(return false, "no TLB shootdown count in /proc/interrupts (not x86)");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
@@ -1871,12 +1850,12 @@ static void flush_counts(struct __test_metadata *_metadata, int n)
 	EXPECT_LE(dontneed_reclaim, dontneed + FLUSH_SLACK);
 }
 
-TEST(one_flush_per_batch)
+TEST_F(reclaim, one_flush_per_batch)
 {
 	flush_counts(_metadata, 512);
 }
 
-TEST(one_flush_across_pmd_tables)
+TEST_F(reclaim, one_flush_across_pmd_tables)
 {
 	flush_counts(_metadata, 4096);
 }
@@ -1909,7 +1888,7 @@ static void dontneed_count(struct __test_metadata *_metadata, int n,
 	munmap(p, n * span);
 }
 
-TEST(dontneed_reclaim_flushes_with_the_zap)
+TEST_F(reclaim, dontneed_reclaim_flushes_with_the_zap)
 {
 	long off, on, exec, freed_off, freed_on, freed_exec;
 	bool stop = false;
@@ -1988,15 +1967,13 @@ static void *progress_worker(void *arg)
 	return NULL;
 }
 
-TEST(reclaim_loop_does_not_starve_faults)
+TEST_F(reclaim, reclaim_loop_does_not_starve_faults)
 {
 	struct progress w = { 0 };
 	long freed0, freed, calls = 0;
 	pthread_t th;
 	time_t end;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	w.p = map_anon(1);
 	ASSERT_NE(w.p, NULL);
 	freed0 = vmstat_read("pt_reclaim_freed");
@@ -2157,8 +2134,6 @@ static void refault_test(struct __test_metadata *_metadata, const char *name,
 	int pipefd[2], status, i;
 	pid_t pid;
 
-	if (!pt_reclaim_present(_metadata))
-		SKIP(return, "kernel without MADV_PT_RECLAIM");
 	snprintf(dir, sizeof(dir), "/sys/kernel/debug/%s", name);
 	if (access(dir, F_OK))
 		SKIP(return, "no %s: kernel without %s and debugfs", dir,
@@ -2219,7 +2194,7 @@ static void refault_test(struct __test_metadata *_metadata, const char *name,
 }
 
 /* The table allocations of the refault fail. */
-TEST(fault_injection_page_alloc)
+TEST_F(reclaim, fault_injection_page_alloc)
 {
 	refault_test(_metadata, "fail_page_alloc", true);
 }
@@ -2228,7 +2203,7 @@ TEST(fault_injection_page_alloc)
  * The slab allocations of the refault fail: the PTE lock, where it is
  * allocated apart from the table (lockdep, PREEMPT_RT).
  */
-TEST(fault_injection_slab)
+TEST_F(reclaim, fault_injection_slab)
 {
 	refault_test(_metadata, "failslab", false);
 }
