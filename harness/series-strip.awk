@@ -2,16 +2,16 @@
 # block in -v blocks (one a line: "/START/,/END/", "/START/,/END/+N"
 # (through N lines after END's: a block that ends with lines found
 # elsewhere too, such as a function's "}"), "/START/,$" or "/LINE/";
-# START, END and LINE are awk regexps, matched anywhere in a line), and with the line of each "/LINE/ was TEXT" block printed as
-# TEXT ("\t" in it: a tab): a line a later patch changes, TEXT what it
-# was before. A
-# block whose start matches no line or more than one, that has no end,
-# that overlaps another, or that is none of the five forms fails (exit
-# 2, a message on stderr). The blank line after a block goes with it when
-# one precedes it too, and the one before it when an #else or #endif
-# follows (no double blank lines, none before a closing #endif); a block
-# that runs to the end takes the blank line before it. Tested by
-# harness/tests/series-strip.sh.
+# START, END and LINE are awk regexps, matched anywhere in a line),
+# and with the line of each "/LINE/ was TEXT" block printed as TEXT
+# ("\t" in it: a tab): a line a later patch changes, TEXT what it was
+# before. A block whose start matches no line or more than one, that
+# has no end, that overlaps another, or that is none of the five forms
+# fails (exit 2, a message on stderr). The blank line after a block
+# goes with it when one precedes it too, and the one before it when an
+# #else or #endif follows (no double blank lines, none before a closing
+# #endif); a block that runs to the end takes the blank line before it.
+# Tested by harness/tests/series-strip.sh.
 { line[NR] = $0 }
 END {
 	nb = split(blocks, b, "\n")
