@@ -27,17 +27,14 @@ END {
 			stop = ""
 			was = substr(spec, k + 6)
 			gsub(/\\t/, "\t", was)
-		} else if (spec ~ /^\/.*\/,\/.*\/\+[0-9]+$/) {
+		} else if (spec ~ /^\/.*\/,\/.*\/(\+[0-9]+)?$/) {
 			k = index(spec, "/,/")
 			start = substr(spec, 2, k - 2)
 			stop = substr(spec, k + 3)
-			m = match(stop, /\/\+[0-9]+$/)
+			# "/END/" or "/END/+N"
+			m = match(stop, /\/(\+[0-9]+)?$/)
 			extra = substr(stop, m + 2) + 0
 			stop = substr(stop, 1, m - 1)
-		} else if (spec ~ /^\/.*\/,\/.*\/$/) {
-			k = index(spec, "/,/")
-			start = substr(spec, 2, k - 2)
-			stop = substr(spec, k + 3, length(spec) - k - 3)
 		} else if (spec ~ /^\/.*\/,\$$/) {
 			start = substr(spec, 2, length(spec) - 4)
 			stop = "\n"	# matches no line: the block runs to the end
