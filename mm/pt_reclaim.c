@@ -1191,7 +1191,7 @@ static bool pt_reclaim_zap_emptied(struct pt_reclaim_zap *prz,
  * unlinked under it without trying it again. zap_pmd_range() drops it
  * (__pt_reclaim_zap_unhold()) at the end of the PMD table, before a huge
  * pmd (whose zap or split takes it), and when the CPU or the lock is
- * wanted or PT_RECLAIM_BATCH tables were zapped under it
+ * wanted or once its run reaches PT_RECLAIM_BATCH tables
  * (__pt_reclaim_zap_resched()); zap_pte_range() before a forced flush
  * frees pages (which may sleep). The zap's gather is flushed first: the
  * pages and the tables unlinked so far, in one flush. So the pmd of an
@@ -1337,9 +1337,10 @@ void __pt_reclaim_zap_unhold(struct mmu_gather *tlb,
  * While the zap keeps a pmd lock, only when the CPU is wanted, someone
  * waits for the lock (spin_is_contended(), which unlike spin_needbreak()
  * answers on kernels without preemption too; not on PREEMPT_RT, where
- * the lock sleeps and need_resched() is what counts), or the zap has
- * gone over PT_RECLAIM_BATCH tables under it, as many as a batch of the
- * walk holds it for: then after dropping it (__pt_reclaim_zap_unhold()).
+ * the lock sleeps and need_resched() is what counts), or the run under
+ * it has reached PT_RECLAIM_BATCH tables (the one whose unlink took it
+ * counted), as many as a batch of the walk holds it for: then after
+ * dropping it (__pt_reclaim_zap_unhold()).
  *
  * Context: The zap's mmu_gather is open; no PTE lock held.
  */

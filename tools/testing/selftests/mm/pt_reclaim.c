@@ -31,6 +31,7 @@
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -1470,14 +1471,17 @@ TEST_F(reclaim, process_madvise_child)
 	int pipefd[2], pidfd;
 	unsigned long piece, off;
 	long pte0, pte1;
+	pid_t pid, parent = getpid();
 	struct iovec iov;
 	char *p;
-	pid_t pid;
 
 	ASSERT_EQ(pipe(pipefd), 0);
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
+		/* Killed with the test if an ASSERT below ends it first. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(1);
 		p = map_anon(NR_TABLES);
 		if (p) {
 			touch(p, NR_TABLES, 0);
