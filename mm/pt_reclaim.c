@@ -247,8 +247,8 @@ static void pt_reclaim_unlock_inner(spinlock_t *lock, spinlock_t *outer)
 		__release(lock);
 }
 
-/* A table's entry as a word, for pte_words_same() */
-static __always_inline u64 pte_word(const u64 *w, bool lockless)
+/* A table's entry as a word, for pt_reclaim_words_same() */
+static __always_inline u64 pt_reclaim_word(const u64 *w, bool lockless)
 {
 	return lockless ? READ_ONCE(*w) : *w;
 }
@@ -263,12 +263,12 @@ static __always_inline u64 pte_word(const u64 *w, bool lockless)
  * MMU may write an entry (access and dirty bits of a present one, or of
  * a not-present one on CPUs with the KNL erratum, which stays none).
  */
-static __always_inline unsigned int pte_words_same(const u64 *w, u64 first,
-						   bool lockless)
+static __always_inline unsigned int
+pt_reclaim_words_same(const u64 *w, u64 first, bool lockless)
 {
 	unsigned int i;
 
-#define PT_RECLAIM_W(k) (pte_word(w + i + (k), lockless) ^ first)
+#define PT_RECLAIM_W(k) (pt_reclaim_word(w + i + (k), lockless) ^ first)
 	BUILD_BUG_ON(PTRS_PER_PTE % 8);
 	for (i = 0; i < PTRS_PER_PTE; i += 8)
 		if (PT_RECLAIM_W(0) | PT_RECLAIM_W(1) | PT_RECLAIM_W(2) |
@@ -284,8 +284,8 @@ static __always_inline unsigned int pte_words_same(const u64 *w, u64 first,
  * entry read from its first one, as above. The word is taken from @first
  * itself, not read again: lockless, entry 0 may have changed since.
  */
-static __always_inline unsigned int pte_table_same(pte_t *pte, pte_t first,
-						   bool lockless)
+static __always_inline unsigned int
+pt_reclaim_table_same(pte_t *pte, pte_t first, bool lockless)
 {
 	const u64 *w = (const u64 *)pte;
 	u64 word;
@@ -295,12 +295,12 @@ static __always_inline unsigned int pte_table_same(pte_t *pte, pte_t first,
 	memcpy(&word, &first, sizeof(word));
 	/* 0, the none word of most arches: the compiler drops the XORs. */
 	if (!word)
-		return pte_words_same(w, 0, lockless);
-	return pte_words_same(w, word, lockless);
+		return pt_reclaim_words_same(w, 0, lockless);
+	return pt_reclaim_words_same(w, word, lockless);
 }
 
 /* A table's entry, read without its PTE lock (@lockless) or under it */
-static __always_inline pte_t pte_entry(pte_t *pte, bool lockless)
+static __always_inline pte_t pt_reclaim_pte(pte_t *pte, bool lockless)
 {
 	return lockless ? ptep_get_lockless(pte) : ptep_get(pte);
 }
@@ -313,29 +313,30 @@ static __always_inline pte_t pte_entry(pte_t *pte, bool lockless)
  * the KNL erratum may set in a not-present entry, or an entry) are asked
  * one by one.
  */
-static __always_inline bool pte_table_none(pte_t *pte, bool lockless)
+static __always_inline bool pt_reclaim_table_none(pte_t *pte, bool lockless)
 {
-	pte_t first = pte_entry(pte, lockless);
+	pte_t first = pt_reclaim_pte(pte, lockless);
 	unsigned int i;
 
 	if (!pte_none(first))
 		return false;
-	for (i = pte_table_same(pte, first, lockless); i < PTRS_PER_PTE; i++)
-		if (!pte_none(pte_entry(pte + i, lockless)))
+	i = pt_reclaim_table_same(pte, first, lockless);
+	for (; i < PTRS_PER_PTE; i++)
+		if (!pte_none(pt_reclaim_pte(pte + i, lockless)))
 			return false;
 	return true;
 }
 
 /* Lockless: a hint, which the locked re-check confirms or not. */
-static bool pte_table_looks_empty(pte_t *pte)
+static bool pt_reclaim_looks_empty(pte_t *pte)
 {
-	return pte_table_none(pte, true);
+	return pt_reclaim_table_none(pte, true);
 }
 
 /* Under the PTE lock: the same, with the lock as the authority. */
-static bool pte_table_empty_locked(pte_t *pte)
+static bool pt_reclaim_empty_locked(pte_t *pte)
 {
-	return pte_table_none(pte, false);
+	return pt_reclaim_table_none(pte, false);
 }
 
 /*
@@ -354,7 +355,7 @@ static void pt_reclaim_check_detached(pmd_t pmdval)
 	pte = pte_offset_map(&pmdval, 0);
 	if (WARN_ON_ONCE(!pte))
 		return;
-	VM_WARN_ON_ONCE(!pte_table_looks_empty(pte));
+	VM_WARN_ON_ONCE(!pt_reclaim_looks_empty(pte));
 	pte_unmap(pte);
 }
 
@@ -363,7 +364,7 @@ static void pt_reclaim_check_detached(pmd_t pmdval)
  * __pte_offset_map() users elsewhere, which clear it (pmd_clear_bad(),
  * the one pmd write without the pmd lock, and with nothing to free).
  */
-static bool pmd_is_pte_table(pmd_t pmdval)
+static bool pt_reclaim_pmd_is_table(pmd_t pmdval)
 {
 	return !pmd_none(pmdval) && pmd_present(pmdval) &&
 	       !pmd_trans_huge(pmdval) && !pmd_devmap(pmdval) &&
@@ -389,7 +390,7 @@ static bool pt_reclaim_scan(struct pt_reclaim_walk *walk, pmd_t *pmd,
 	bool empty;
 	pte_t *pte;
 
-	if (!pmd_is_pte_table(pmdval))
+	if (!pt_reclaim_pmd_is_table(pmdval))
 		return false;
 	/* MADV_DONTNEED just emptied it: the locked re-check will do. */
 	if (walk->in_zap)
@@ -397,7 +398,7 @@ static bool pt_reclaim_scan(struct pt_reclaim_walk *walk, pmd_t *pmd,
 	/* Maps the table under RCU; NULL when it is gone or bad. */
 	if (!pt_reclaim_map(pmd, addr, &pmdval, &pte))
 		return false;
-	empty = pte_table_looks_empty(pte);
+	empty = pt_reclaim_looks_empty(pte);
 	pte_unmap(pte);
 	if (!empty)
 		walk->scanned++;
@@ -490,7 +491,7 @@ static void pt_reclaim_table(struct pt_reclaim_walk *walk, spinlock_t *pml,
 
 	/* A pmd changes only under @pml: pmdval stays what the pmd holds. */
 	pmdval = pmdp_get(pmd);
-	if (!pmd_is_pte_table(pmdval))
+	if (!pt_reclaim_pmd_is_table(pmdval))
 		return;
 	if (WARN_ON_ONCE(!pt_reclaim_map(pmd, addr, &pmdval, &pte)))
 		return;
@@ -511,7 +512,7 @@ static void pt_reclaim_table(struct pt_reclaim_walk *walk, spinlock_t *pml,
 	 * the rest write entries under the PTE lock we now hold: what we
 	 * see now is what the table holds, and stays so until we unlock.
 	 */
-	if (!pte_table_empty_locked(pte)) {
+	if (!pt_reclaim_empty_locked(pte)) {
 		/* An entry since the lockless scan found none: counted. */
 		walk->raced++;
 		goto unlock;
@@ -740,13 +741,13 @@ static int pt_reclaim_span(struct pt_reclaim_walk *walk, unsigned long start,
  */
 
 /* Does the pud hold a PMD table (not none, a leaf or bad)? */
-static bool pud_is_table(pud_t pudval)
+static bool pt_reclaim_pud_is_table(pud_t pudval)
 {
 	return pud_present(pudval) && !pud_leaf(pudval) && !pud_bad(pudval);
 }
 
 /* Do the PMD table's entries, from its first at @pmd, all read none? */
-static bool pmd_table_empty(pmd_t *pmd)
+static bool pt_reclaim_pmd_table_empty(pmd_t *pmd)
 {
 	int i;
 
@@ -784,8 +785,8 @@ static unsigned long pt_reclaim_pmd_scan(struct mm_struct *mm,
 			goto skip;
 		pud = pud_offset(p4d, addr);
 		next = addr + PUD_SIZE;
-		if (pud_is_table(pudp_get(pud)) &&
-		    pmd_table_empty(pmd_offset(pud, addr))) {
+		if (pt_reclaim_pud_is_table(pudp_get(pud)) &&
+		    pt_reclaim_pmd_table_empty(pmd_offset(pud, addr))) {
 			*pudp = pud;
 			return addr;
 		}
@@ -875,11 +876,11 @@ static int pt_reclaim_pmd_table(struct mmu_gather *tlb,
 	}
 
 	pul = pud_lock(mm, pud);
-	if (pud_is_table(pudp_get(pud))) {
+	if (pt_reclaim_pud_is_table(pudp_get(pud))) {
 		pmd = pmd_offset(pud, addr);
 		pml = pmd_lockptr(mm, pmd);
 		pt_reclaim_lock_inner(pml, pul);
-		if (pmd_table_empty(pmd)) {
+		if (pt_reclaim_pmd_table_empty(pmd)) {
 			pud_clear(pud);
 			freed = true;
 		}
@@ -1143,7 +1144,7 @@ static bool pt_reclaim_zap_emptied(struct pt_reclaim_zap *prz,
 
 	if (emptied && !IS_ENABLED(CONFIG_DEBUG_VM))
 		return true;
-	if (pte_table_empty_locked(pte))
+	if (pt_reclaim_empty_locked(pte))
 		return true;
 	VM_WARN_ON_ONCE(emptied);
 	return false;

@@ -286,12 +286,15 @@ static bool pt_test_has_pmd_table(struct mm_struct *mm, unsigned long addr)
 	pgd_t *pgd = pgd_offset(mm, addr);
 	bool has = false;
 	p4d_t *p4d;
+	pud_t *pud;
 
 	mmap_read_lock(mm);
 	if (!pgd_none(pgdp_get(pgd))) {
 		p4d = p4d_offset(pgd, addr);
-		if (!p4d_none(p4dp_get(p4d)))
-			has = pud_is_table(pudp_get(pud_offset(p4d, addr)));
+		if (!p4d_none(p4dp_get(p4d))) {
+			pud = pud_offset(p4d, addr);
+			has = pt_reclaim_pud_is_table(pudp_get(pud));
+		}
 	}
 	mmap_read_unlock(mm);
 	return has;
