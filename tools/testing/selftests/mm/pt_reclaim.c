@@ -1479,6 +1479,7 @@ TEST_F(reclaim, process_madvise_child)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
+		close(pipefd[0]);
 		/* Killed with the test if an ASSERT below ends it first. */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 			_exit(1);
@@ -1491,6 +1492,8 @@ TEST_F(reclaim, process_madvise_child)
 		pause();
 		_exit(0);
 	}
+	/* A child gone before it wrote: read() sees the end, not a hang. */
+	close(pipefd[1]);
 	ASSERT_EQ(read(pipefd[0], &p, sizeof(p)), sizeof(p));
 	ASSERT_NE(p, NULL);
 	pidfd = syscall(SYS_pidfd_open, pid, 0);
@@ -1521,6 +1524,7 @@ TEST_F(reclaim, process_madvise_child)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	close(pidfd);
+	close(pipefd[0]);
 }
 
 /* After reclaim, fork and copy-on-write work on the new tables. */
@@ -1930,7 +1934,13 @@ TEST_F(reclaim, dontneed_reclaim_flushes_with_the_zap)
 	if (off == 0 && xen_guest() && _metadata->exit_code == KSFT_PASS)
 		SKIP(return, "MADV_DONTNEED sent no TLB shootdown IPI (Xen flushes by hypercall)");
 	EXPECT_GE(off, 1);
-	EXPECT_LE(on, off);
+	/*
+	 * Where the flush may not wait (an executable mapping; any mapping
+	 * on a CPU without NX), the zap flushes once per run of tables under
+	 * a pmd lock, and a run ends early when the CPU or the lock is
+	 * wanted (a tick that finds another task runnable): one flush more.
+	 */
+	EXPECT_LE(on, off + (cpu_has_nx() ? 0 : 1));
 	EXPECT_LE(exec, off + 1);
 }
 
