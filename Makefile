@@ -8,6 +8,7 @@
 #   make soak [SOAK_ARCHES=".."] [SOAK_SECONDS=600]  the torture test for 10 min per arch (~50 min)
 #   make kcsan                              the feature's tests on a KCSAN kernel (make matrix x86_64-kcsan)
 #   make kcsan-base                         KCSAN's reports in base code, on the unpatched kernel
+#   make fresh [FRESH_ROOT=..]              make check in a fresh bookworm root (debootstrap, ~50 min)
 #   make status                             publish the last make check into results/check and README.md
 #   make baseline ARCH=..                   the unpatched kernel's base mm selftest results (skip budget)
 #   make run   ARCH=.. PROG=path [ARGS=..]  boot and run a static binary
@@ -15,6 +16,7 @@
 #   make build [ARCH=..]                    build a test kernel
 #   make bench [ARCH=..] [BENCH_BOOTS=3]    benchmarks into build/bench
 #   make lint                               checkpatch, kernel-doc, docs, sparse
+#   make lint-record                        lint, the base's sparse findings rebuilt into harness/sparse-base (~5 min)
 #   make e2e   [SCENARIOS="reporting virtio-mem"]  page tables back to the host
 #   make alloc [ALLOC_RUNS=3] [ALLOC_SECONDS=3] [ALLOC_WAIT=11]  allocators x reclaim methods (x86_64)
 #   make reuse [REUSE_RUNS=3] [REUSE_SECONDS=20]  a database's reservation reused (x86_64, ~8 min)
@@ -26,7 +28,7 @@
 ARCH ?= x86_64
 H := harness
 
-.PHONY: all demo check status matrix mutate soak kcsan kcsan-base baseline run bench e2e alloc reuse build install base tree export selftests lint series series-check clean
+.PHONY: all demo check fresh status matrix mutate soak kcsan kcsan-base baseline run bench e2e alloc reuse build install base tree export selftests lint lint-record series series-check clean
 all:
 	@sed -n '/^#   make/s/^#   //p' Makefile
 
@@ -82,6 +84,11 @@ reuse: base
 lint: base
 	@$(H)/lint.sh
 
+# lint with the base's sparse findings built, written to
+# harness/sparse-base/ARCH.txt (what lint reads while its key holds)
+lint-record: base
+	@LINT_RECORD=1 $(H)/lint.sh
+
 series: base
 	@$(H)/series.sh
 
@@ -134,6 +141,11 @@ kcsan: base
 	@$(H)/matrix.sh x86_64-kcsan
 kcsan-base: base
 	@$(H)/kcsan-base.sh
+
+# make check in a fresh bookworm root (debootstrap; needs root, ~50 min)
+FRESH_ROOT ?= /srv/pt-reclaim-fresh
+fresh:
+	@$(H)/fresh.sh $(FRESH_ROOT)
 
 clean:
 	rm -rf build

@@ -27,8 +27,9 @@
 #                    the libraries read no sysctl or counter, so the
 #                    advice's answer is all they see of the kernel; no
 #                    second kernel to build); prints "alloc: ok: ..." or "alloc: FAIL: ..." per
-#                    check and "alloc: N problems" last (harness/check.sh
-#                    counts them).
+#                    check and "alloc: N problems" last, and writes them
+#                    as KTAP (build/ktap/alloc.ktap), which
+#                    harness/check.sh counts.
 #   --reuse:         the database pattern (allocators/reuse.c: one
 #                    reservation, extents released with MADV_DONTNEED)
 #                    under stock, none, periodic MADV_PT_RECLAIM (every
@@ -138,24 +139,24 @@ guest() {
 collect() {
 	while IFS= read -r line; do
 		case $line in
-		"ok "*) echo "alloc: ok: ${line#ok [0-9]* }" ;;
-		"not ok "*) echo "alloc: FAIL: ${line#not ok [0-9]* }"; problems=$((problems + 1)) ;;
+		"ok "*"# SKIP"*) line=${line#ok [0-9]* }; checker_skip "${line%%# SKIP*}" ;;
+		"ok "*) checker_ok "${line#ok [0-9]* }" ;;
+		"not ok "*) checker_fail "${line#not ok [0-9]* }" ;;
 		esac
 	done < <(grep -a -E '^(not )?ok [0-9]+ (preload|hooks): ' "$dir/console.log")
 	if [ "$rc" -ne 0 ] || $reported; then
-		echo "alloc: FAIL: the guest run on the $1 kernel (status $rc; kernel report: $reported; console: $dir/console.log)"
-		problems=$((problems + 1))
+		checker_fail "the guest run on the $1 kernel (status $rc; kernel report: $reported; console: $dir/console.log)"
 	fi
 }
 
 if $check; then
-	problems=0
+	checker_start alloc
 	guest check -c 600
 	collect patched
 	guest check-nofeature "-n" 600 /t/no-pt-reclaim
 	collect "seccomp-hidden"
-	echo "alloc: $problems problems"
-	exit 0
+	checker_end
+	exit
 fi
 
 if $reuse; then

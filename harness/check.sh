@@ -92,10 +92,13 @@ times+=$(printf '%-28s %s' "speed: gcc -O2 init.c x10" "$speed")$'\n'
 # $pre/ARCH.status ("ok" or "failed"). A TCG guest keeps a host core busy
 # only while its vCPU runs: the build takes the time the guest leaves and
 # yields the rest (CFS weight 15 against QEMU's 1024), so the guest runs
-# as fast as alone and a cold make check is minutes shorter. Still one
-# kernel build at a time: it starts after the first arch's build and the
-# steps after the arches (lint, series: sparse builds, htmldocs, a
-# series made and applied) wait for its end.
+# as fast as alone and a cold make check is minutes shorter. It starts
+# with the first arch's build, which it yields to the same way (the
+# first build leaves a core idle in its links and serial steps), on
+# the arches whose kernel is another than the first's (x86_64-numa
+# boots x86_64's: it is made after it, in the foreground); the steps
+# after the arches (lint, series: sparse builds, htmldocs, a series made
+# and applied) wait for its end.
 pre=$BUILD/check-prebuild
 rm -rf "$pre"
 mkdir -p "$pre"
@@ -111,6 +114,7 @@ prebuild() {
 }
 prepid=
 endpid=
+prebuilt=
 # The prebuild and the background lint and series run as jobs of their
 # own (set -m: a process group each, stdin from /dev/null). On the way
 # out by an error or a signal they go too, children and all, rather than
@@ -124,13 +128,17 @@ stop_jobs() {
 }
 trap "stop_jobs 2>/dev/null" EXIT
 
-# build_arch ARCH: its kernel and selftests, in the foreground for the
-# first arch, else the prebuild's (waited for, its log printed).
+# build_arch ARCH: its kernel and selftests, the prebuild's (waited for,
+# its log printed), or in the foreground for the first arch and those
+# that boot its kernel.
 build_arch() {
-	if [ -z "$prepid" ]; then
+	case " $prebuilt " in
+	*" $1 "*) ;;
+	*)
 		kernel_and_selftests "$1"
 		return
-	fi
+		;;
+	esac
 	while [ ! -e "$pre/$1.status" ] && kill -0 "$prepid" 2>/dev/null; do
 		sleep 2
 	done
@@ -149,20 +157,23 @@ run_arch() {
 	dir=$BUILD/$arch/check
 	mkdir -p "$dir"
 	s=$(date +%s)
-	built=1
-	build_arch "$arch" || built=
 	if [ -n "$first" ]; then
 		first=
+		k=${KERNEL_OF:-$arch}
 		# shellcheck disable=SC2086
-		rest=$(printf '%s\n' $archs | tail -n +2)
-		if [ -n "$rest" ]; then
+		prebuilt=$(for a in $(printf '%s\n' $archs | tail -n +2); do
+			[ "$(load_arch "$a"; echo "${KERNEL_OF:-$a}")" = "$k" ] || echo "$a"
+		done | tr '\n' ' ')
+		if [ -n "${prebuilt// /}" ]; then
 			set -m
 			# shellcheck disable=SC2086
-			prebuild $rest < /dev/null &
+			prebuild $prebuilt < /dev/null &
 			prepid=$!
 			set +m
 		fi
 	fi
+	built=1
+	build_arch "$arch" || built=
 	if [ -z "$built" ]; then
 		echo "FAILED: $arch: build (see above)"
 		failed "$arch: build"
@@ -203,62 +214,68 @@ run_arch() {
 	# The skip budget (harness/skips.sh): the feature's skips only where
 	# harness/selftests/feature-skips.txt allows them, the base mm
 	# selftests no worse than on the unpatched kernel. One verdict.
-	if out=$("$HARNESS/skips.sh" "$arch" "$dir/console.log" 2>&1); then
+	rm -f "$dir/skips.ktap"
+	if out=$(KTAP_DIR=$dir "$HARNESS/skips.sh" "$arch" "$dir/console.log" 2>&1); then
 		rc=0
 	else
 		rc=1
 	fi
 	printf '%s\n' "$out"
-	[ "$rc" = 0 ] || failed "$(printf '%s\n' "$out" | grep -v ': ok: ')"
-	# Its lines as KTAP, counted by the kernel's parser; a skips.sh that
-	# failed with no "FAIL" line of its own still counts one failure.
-	read -r p f _ <<<"$(printf '%s\n' "$out" |
-		ktap_tally "$dir/skips.ktap" "skips: ok: " "skips: FAIL: ")"
+	[ "$rc" = 0 ] || failed "$(printf '%s\n' "$out" | grep -v -e ': ok: ' -e '^skips: [0-9]* problems$')"
+	# Its KTAP ($dir/skips.ktap), counted by the kernel's parser; a
+	# skips.sh that failed with no failed result of its own (or no
+	# KTAP: it died) still counts one failure.
+	p='' f=''
+	[ ! -f "$dir/skips.ktap" ] || read -r p f _ <<<"$(ktap_count "$dir/skips.ktap" 2>/dev/null)"
 	[ "$rc" = 0 ] || [ "${f:-0}" != 0 ] || f=1
 	pass=$((pass + ${p:-0}))
 	fail=$((fail + ${f:-1}))
 	row "$arch" "skip budget" "${p:-0}" "${f:-1}" 0
 }
 
-mkdir -p "$BUILD/check-ktap"
-rm -f "$BUILD"/check-ktap/*.out "$BUILD"/check-ktap/*.time
+# Every checker writes its results as KTAP (harness/lib.sh ktap_start,
+# checker_start) into $KTAP_DIR/NAME.ktap; the kernel's parser counts
+# them (ktap_count).
+export KTAP_DIR=$BUILD/check-ktap
+mkdir -p "$KTAP_DIR"
+rm -f "$KTAP_DIR"/*.out "$KTAP_DIR"/*.time "$KTAP_DIR"/*.ktap "$KTAP_DIR"/*.part
 
 # checks_run NAME SCRIPT [ARGS]: run a checker that prints "NAME: ok:
 # ...", "NAME: FAIL: ..." or "NAME: SKIP: ..." per check and "NAME: N
-# problems" last, its output into build/check-ktap/NAME.out and its time
-# into NAME.time (it may run in the background: it changes no variable).
+# problems" last and writes them as KTAP, $KTAP_DIR/NAME.ktap; its
+# output into NAME.out there and its time into NAME.time (it may run in
+# the background: it changes no variable).
 checks_run() {
 	local name=$1 script=$2 s
 	shift 2
 	s=$(date +%s)
-	"$script" "$@" > "$BUILD/check-ktap/$name.out" 2>&1 || true
-	echo "$(( $(date +%s) - s ))" > "$BUILD/check-ktap/$name.time"
+	rm -f "$KTAP_DIR/$name.ktap"
+	"$script" "$@" > "$KTAP_DIR/$name.out" 2>&1 || true
+	echo "$(( $(date +%s) - s ))" > "$KTAP_DIR/$name.time"
 }
 
 # checks_tally NAME SCRIPT: print what checks_run saved of NAME and count
-# it: its lines become KTAP (build/check-ktap/NAME.ktap), which the
-# kernel's parser counts; a failure more when it did not finish.
+# its KTAP with the kernel's parser; one failure when there is none (the
+# checker did not finish) or the parser finds no result in it.
 checks_tally() {
-	local name=$1 script=$2 out nfail npass nskip
-	out=$(cat "$BUILD/check-ktap/$name.out" 2>/dev/null || true)
-	took "$name" "$(cat "$BUILD/check-ktap/$name.time" 2>/dev/null || echo 0)"
+	local name=$1 script=$2 out nfail npass nskip k
+	k=$KTAP_DIR/$name.ktap
+	out=$(cat "$KTAP_DIR/$name.out" 2>/dev/null || true)
+	took "$name" "$(cat "$KTAP_DIR/$name.time" 2>/dev/null || echo 0)"
 	printf '%s\n' "$out"
-	read -r npass nfail nskip <<<"$(printf '%s\n' "$out" |
-		ktap_tally "$BUILD/check-ktap/$name.ktap" \
-			"$name: ok: " "$name: FAIL: " "$name: SKIP: ")"
-	npass=${npass:-0} nfail=${nfail:-1} nskip=${nskip:-0}
+	npass='' nfail='' nskip=''
+	[ ! -f "$k" ] || read -r npass nfail nskip <<<"$(ktap_count "$k" 2>/dev/null)"
+	if [ -z "$nfail" ]; then
+		echo "FAILED: ${script#"$TOP"/} did not finish (no results in build/check-ktap/$name.ktap)"
+		failed "${script#"$TOP"/} did not finish"
+		npass=${npass:-0} nfail=1 nskip=${nskip:-0}
+	elif [ "$nfail" != 0 ]; then
+		failed "$(printf '%s\n' "$out" | grep "^$name: FAIL:" ||
+			echo "$name: kunit.py parse counts $nfail failed (build/check-ktap/$name.ktap)")"
+	fi
 	pass=$((pass + npass))
 	fail=$((fail + nfail))
 	skip=$((skip + nskip))
-	[ "$nfail" = 0 ] ||
-		failed "$(printf '%s\n' "$out" | grep "^$name: FAIL:" ||
-			echo "$name: kunit.py parse counts $nfail failed (build/check-ktap/$name.ktap)")"
-	printf '%s\n' "$out" | grep -q "^$name: [0-9]* problems\$" || {
-		echo "FAILED: ${script#"$TOP"/} did not finish"
-		failed "${script#"$TOP"/} did not finish"
-		fail=$((fail + 1))
-		nfail=$((nfail + 1))
-	}
 	row "$name" "${script#"$TOP"/}" "$npass" "$nfail" "$nskip"
 }
 
@@ -272,7 +289,7 @@ checks() {
 # arches' kernels build in the background (guests, mostly: one core
 # each, the build takes the other).
 x86_64_steps() {
-	local s out p f t name line st tp tf
+	local s out p f t name st tp tf
 	# End to end (harness/e2e.sh): page-table memory back to the host
 	# through free page reporting and virtio-mem, on the x86_64 kernel.
 	checks e2e "$HARNESS/e2e.sh"
@@ -284,23 +301,20 @@ x86_64_steps() {
 
 	# One variant of the mutation suite (make mutate runs them all): the
 	# VMA-coverage check taken out of the kernel must turn the feature's
-	# selftest red. Its control is the x86_64 run above. A verdict per
-	# variant, as mutate.sh counts them.
+	# selftest red. Its control is the x86_64 run above. A result per
+	# variant, in the KTAP mutate.sh writes.
 	s=$(date +%s)
 	out=$(MUTATE_QUICK=1 "$HARNESS/mutate.sh" vma-coverage 2>&1) || true
 	timed "mutate (vma-coverage)" "$s"
 	printf '%s\n' "$out"
-	# Its "ok: VARIANT ..." and "FAILED: VARIANT ..." lines, as KTAP.
-	p=
-	if printf '%s\n' "$out" | grep -q '^[0-9]* passed, [0-9]* failed$'; then
-		read -r p f _ <<<"$(printf '%s\n' "$out" |
-			ktap_tally "$BUILD/check-ktap/mutate.ktap" "ok: " "FAILED: ")"
-	fi
-	if [ -z "${p:-}" ]; then
-		echo "FAILED: harness/mutate.sh did not finish"
+	p='' f=''
+	[ ! -f "$KTAP_DIR/mutate.ktap" ] ||
+		read -r p f _ <<<"$(ktap_count "$KTAP_DIR/mutate.ktap" 2>/dev/null)"
+	if [ -z "$f" ]; then
+		echo "FAILED: harness/mutate.sh did not finish (no results in build/check-ktap/mutate.ktap)"
 		failed "harness/mutate.sh vma-coverage did not finish"
 		fail=$((fail + 1))
-		row mutate "harness/mutate.sh vma-coverage" 0 1 0
+		row mutate "harness/mutate.sh vma-coverage" "${p:-0}" 1 0
 	else
 		pass=$((pass + p))
 		fail=$((fail + f))
@@ -309,23 +323,26 @@ x86_64_steps() {
 	fi
 
 	# Harness self-tests (some boot the x86_64 kernel built above): one
-	# verdict each, from the exit status.
+	# result each, from the exit status, in build/check-ktap/harness.ktap
+	# (the tests' own checkers write theirs to build/ktap, not here).
 	st=$(date +%s)
-	: > "$BUILD/check-ktap/harness.log"
+	ktap_start harness
 	for t in "$HARNESS"/tests/*.sh; do
 		[ -e "$t" ] || continue
 		name=harness/tests/$(basename "$t")
 		s=$(date +%s)
-		if "$t"; then
-			line="ok: $name ($(elapsed "$s"))"
+		if env -u KTAP_DIR "$t"; then
+			echo "ok: $name ($(elapsed "$s"))"
+			ktap_add ok "$name ($(elapsed "$s"))"
 		else
-			line="FAILED: $name ($(elapsed "$s"))"
+			echo "FAILED: $name ($(elapsed "$s"))"
+			ktap_add fail "$name ($(elapsed "$s"))"
 			failed "$name"
 		fi
-		echo "$line" | tee -a "$BUILD/check-ktap/harness.log"
 	done
-	read -r tp tf _ <<<"$(ktap_tally "$BUILD/check-ktap/harness.ktap" "ok: " "FAILED: " \
-		< "$BUILD/check-ktap/harness.log")"
+	ktap_write > /dev/null
+	tp='' tf=''
+	read -r tp tf _ <<<"$(ktap_count "$KTAP_DIR/harness.ktap" 2>/dev/null)"
 	tp=${tp:-0} tf=${tf:-1}
 	pass=$((pass + tp))
 	fail=$((fail + tf))

@@ -22,7 +22,8 @@
 # E2E_NOOP=1 leaves MADV_PT_RECLAIM out of the workload: both scenarios
 # must then fail. Prints the figures of each step and "e2e: ok: ..." or
 # "e2e: FAIL: ..." per check (also into build/e2e/results.txt), and last
-# "e2e: N problems", as make check's other checkers do.
+# "e2e: N problems", as make check's other checkers do, and writes them
+# as KTAP (build/ktap/e2e.ktap; harness/lib.sh checker_start).
 # Every wait is bounded; a guest that does not answer in time fails the
 # scenario with the console's tail.
 . "$(dirname "$0")/lib.sh"
@@ -75,15 +76,14 @@ say() {
 # shellcheck source-path=SCRIPTDIR source=e2e-guest.sh
 . "$HARNESS/e2e-guest.sh"
 
-fail=0
+checker_start e2e
 # verdict pass|fail TEXT
 verdict() {
 	if [ "$1" = pass ]; then
-		say "e2e: ok: $scenario: $2"
+		checker_ok "$scenario: $2"
 	else
-		fail=$((fail + 1))
-		say "e2e: FAIL: $scenario: $2"
-	fi
+		checker_fail "$scenario: $2"
+	fi | tee -a "$results"
 }
 
 mib() {
@@ -185,9 +185,11 @@ scenario_virtio_mem() {
 for scenario in $scenarios; do
 	s=$(date +%s)
 	info "$scenario: booting (console: $out/$scenario/console.log)"
+	n=$(wc -l < "$KTAP_FILE.part")
 	"scenario_${scenario//-/_}" || true
+	[ "$(wc -l < "$KTAP_FILE.part")" -gt "$n" ] ||
+		verdict fail "ended without a verdict (console: $out/$scenario/console.log)"
 	info "$scenario: $(( $(date +%s) - s )) s"
 done
 info "results in $results"
-echo "e2e: $fail problems"
-[ "$fail" -eq 0 ]
+checker_end

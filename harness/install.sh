@@ -53,7 +53,7 @@ PACKAGES="$PACKAGE
 	sparse python3-sphinx python3-sphinx-rtd-theme python3-ply python3-git
 	gnuplot-nox
 	manpages-dev man-db groff-base mandoc
-	socat systemd"
+	socat systemd procps"
 
 list=
 for arg in "$@"; do

@@ -412,41 +412,70 @@ ktap_count() {
 	echo "$p $f $s"
 }
 
-# ktap_of_lines OK FAIL [SKIP]: the KTAP document of a checker's lines
-# on stdin: a line that starts with OK (a prefix such as "lint: ok: ") is
-# a passed test named by the rest of the line, FAIL a failed one, SKIP a
-# skipped one; other lines are left out (the checker's own output keeps
-# them: kunit.py stops reading at some kernel messages, "Kernel panic",
-# even in a diagnostic). A '#' in a name, which KTAP would read as a
-# directive, is dropped.
-ktap_of_lines() {
-	awk -v ok="$1" -v bad="$2" -v skip="${3:-}" '
-		function add(res, name, dir) {
-			gsub(/#/, "", name)
-			n++
-			line[n] = res " " n " " name dir
-		}
-		index($0, ok) == 1 { add("ok", substr($0, length(ok) + 1), ""); next }
-		index($0, bad) == 1 { add("not ok", substr($0, length(bad) + 1), ""); next }
-		skip != "" && index($0, skip) == 1 {
-			add("ok", substr($0, length(skip) + 1), " # SKIP"); next
-		}
-		END {
-			print "KTAP version 1"
-			print "1.." n + 0
-			for (i = 1; i <= n; i++)
-				print line[i]
-		}'
+# A checker's results as KTAP, written by the checker itself (lint.sh,
+# series-check.sh, e2e.sh, alloc.sh --check, skips.sh, mutate.sh and
+# check.sh's run of harness/tests), for harness/check.sh to count with
+# ktap_count. ktap_start NAME; ktap_add ok|fail|skip TEXT per check;
+# ktap_write: the document, ${KTAP_DIR:-$BUILD/ktap}/NAME.ktap, written
+# whole at the end (a checker that dies on the way leaves none: check.sh
+# counts that a failure). The results gather in NAME.ktap.part, so a
+# check made in a subshell or a pipeline counts too. A '#' in TEXT,
+# which KTAP would read as a directive, and a tab are dropped; a newline
+# ends it.
+ktap_start() {
+	KTAP_FILE=${KTAP_DIR:-$BUILD/ktap}/$1.ktap
+	mkdir -p "$(dirname "$KTAP_FILE")"
+	rm -f "$KTAP_FILE"
+	: > "$KTAP_FILE.part"
+}
+ktap_add() {
+	local res=$1 text
+	shift
+	text=$(printf '%s' "$*" | head -n 1 | tr -d '#\t')
+	case $res in
+	ok) printf 'ok\t%s\t\n' "$text" ;;
+	fail) printf 'not ok\t%s\t\n' "$text" ;;
+	skip) printf 'ok\t%s\t # SKIP\n' "$text" ;;
+	*) die "ktap_add: '$res' is not ok, fail or skip" ;;
+	esac >> "$KTAP_FILE.part"
+}
+# ktap_write: write the document; print the number of failed checks.
+ktap_write() {
+	{
+		echo "KTAP version 1"
+		echo "1..$(wc -l < "$KTAP_FILE.part")"
+		awk -F'\t' '{ printf "%s %d %s%s\n", $1, NR, $2, $3 }' "$KTAP_FILE.part"
+	} > "$KTAP_FILE"
+	grep -c '^not ok' "$KTAP_FILE.part" || true
+	rm -f "$KTAP_FILE.part"
 }
 
-# ktap_tally FILE OK FAIL [SKIP]: a checker's lines on stdin as KTAP
-# (ktap_of_lines OK FAIL [SKIP]) into FILE, then print its "PASSED FAILED
-# SKIPPED" (ktap_count); nothing when the parser finds no result.
-ktap_tally() {
-	local file=$1
-	shift
-	ktap_of_lines "$@" > "$file"
-	ktap_count "$file" 2>/dev/null || true
+# checker_start NAME: ktap_start NAME, and a checker's lines on stdout:
+# checker_ok|checker_fail|checker_skip TEXT print "NAME: ok: TEXT",
+# "NAME: FAIL: TEXT" or "NAME: SKIP: TEXT" and add the result;
+# checker_end prints "NAME: N problems" (its last line), writes the
+# KTAP document and is true when no check failed.
+checker_start() {
+	CHECKER=$1
+	ktap_start "$1"
+}
+checker_ok() {
+	echo "$CHECKER: ok: $*"
+	ktap_add ok "$*"
+}
+checker_fail() {
+	echo "$CHECKER: FAIL: $*"
+	ktap_add fail "$*"
+}
+checker_skip() {
+	echo "$CHECKER: SKIP: $*"
+	ktap_add skip "$*"
+}
+checker_end() {
+	local n
+	n=$(ktap_write)
+	echo "$CHECKER: $n problems"
+	[ "$n" -eq 0 ]
 }
 
 # AWK_MED: an awk function for the front of a program: med(STR), the

@@ -16,7 +16,8 @@
 #    not count as new). The base tree is a git worktree of tag "base" in
 #    build/lint-base, built for sparse in build/ARCH/lint-base.
 # Needs the ARCH kernels built (make build). Prints one line per check and
-# "lint: N problems" last; exits 1 when there is any.
+# "lint: N problems" last, writes them as KTAP (build/ktap/lint.ktap;
+# harness/lib.sh checker_start) and exits 1 when there is any.
 . "$(dirname "$0")/lib.sh"
 
 archs=${*:-x86_64 s390x arm64}
@@ -24,11 +25,9 @@ need_cmd sparse sparse
 [ -d "$SRC/.git" ] || die "no kernel tree in $SRC; run 'make base'"
 out=$BUILD/lint
 mkdir -p "$out"
-problems=0
-
+checker_start lint
 problem() {
-	echo "lint: FAIL: $*"
-	problems=$((problems + 1))
+	checker_fail "$@"
 }
 
 # compare NEW BASE OK FAIL: the lines of NEW (normalized findings) that
@@ -40,7 +39,7 @@ compare() {
 		printf '%s\n' "$new"
 		problem "$4"
 	else
-		echo "lint: ok: $3"
+		checker_ok "$3"
 	fi
 }
 
@@ -69,7 +68,7 @@ unset GIT_INDEX_FILE
 # leaves a .checkpatch-camelcase.git.* cache file behind.
 if (cd "$out" && "$SRC/scripts/checkpatch.pl" --strict --no-signoff --no-tree -q \
 	series.diff) > "$out/checkpatch.log" 2>&1; then
-	echo "lint: ok: checkpatch --strict ($(grep -c '^+++ ' "$out/series.diff") files)"
+	checker_ok "checkpatch --strict ($(grep -c '^+++ ' "$out/series.diff") files)"
 else
 	cat "$out/checkpatch.log"
 	problem "checkpatch --strict (log: $out/checkpatch.log)"
@@ -87,10 +86,10 @@ mapfile -t spdx_files < <(printf '%s\n' "$changed" | while IFS= read -r f; do
 	[ ! -f "$SRC/$f" ] || echo "$f"
 done)
 if [ ${#spdx_files[@]} -eq 0 ]; then
-	echo "lint: ok: scripts/spdxcheck.py (no file added or changed)"
+	checker_ok "scripts/spdxcheck.py (no file added or changed)"
 elif (cd "$SRC" && /usr/bin/python3 scripts/spdxcheck.py "${spdx_files[@]}") \
 	> "$out/spdxcheck.log" 2>&1 && [ ! -s "$out/spdxcheck.log" ]; then
-	echo "lint: ok: scripts/spdxcheck.py (${#spdx_files[@]} files)"
+	checker_ok "scripts/spdxcheck.py (${#spdx_files[@]} files)"
 else
 	cat "$out/spdxcheck.log"
 	problem "scripts/spdxcheck.py (log: $out/spdxcheck.log)"
@@ -130,19 +129,48 @@ if [ ${#docs[@]} -gt 0 ]; then
 		if grep -E "($pat).*(WARNING|ERROR)" "$out/htmldocs.log"; then
 			problem "htmldocs: warnings in changed pages (log: $out/htmldocs.log)"
 		else
-			echo "lint: ok: htmldocs of $dirs(${#docs[@]} changed pages, no warning)"
+			checker_ok "htmldocs of $dirs(${#docs[@]} changed pages, no warning)"
 		fi
 	fi
 fi
 
-# 5. sparse, patched tree vs base tree.
+# 5. sparse, patched tree vs base tree. The base's findings come from
+# harness/sparse-base/ARCH.txt when its key is this run's: building the
+# base's files for sparse in a fresh directory (kbuild's prepare, the
+# files compiled and checked, per arch) is minutes of a cold make check.
+# The key covers what the findings depend on: the base tree, the .config
+# with the feature's own options taken out (olddefconfig on the base
+# drops them, and the overlay's Kconfig adds nothing else), sparse and
+# the compiler, the files, and norm_findings itself; a second line holds
+# the hash of the findings, so that an edit of the record is not
+# trusted. Any other key or hash, or no record, builds the base as
+# before, and says so; LINT_RECORD=1 ('make lint-record') builds it and
+# writes the record.
+sparse_base_key() {
+	{
+		echo "sparse-base 1"
+		git -C "$SRC" rev-parse 'base^{tree}'
+		grep -vE '^(# )?CONFIG_[A-Z_]*MADV_PT_RECLAIM' "$KBUILD/.config"
+		sparse --version 2>&1
+		"${CROSS_COMPILE}gcc" --version | head -n 1
+		printf '%s\n' "${bobjs[@]}"
+		declare -f norm_findings
+	} | sha256sum | cut -d' ' -f1
+}
 for arch in $archs; do
 	load_arch "$arch"
 	[ -f "$KBUILD/.config" ] || die "$arch kernel not configured; run 'make build ARCH=$arch'"
-	# The changed .c files this configuration builds, as make targets.
+	# The changed .c files this configuration builds, as make targets:
+	# those whose object is in its directory's built-in.a (a thin
+	# archive: ar t lists the members' paths, relative to where it
+	# runs), not any .o lying there
+	# (one an earlier layout of the tree built stays behind).
 	objs=()
 	for f in $(printf '%s\n' "$changed" | grep '\.c$' | grep -v '^tools/' || true); do
-		[ -f "$KBUILD/${f%.c}.o" ] && objs+=("${f%.c}.o")
+		o=${f%.c}.o
+		[ -f "$KBUILD/$(dirname "$f")/built-in.a" ] &&
+			(cd "$KBUILD" && ar t "$(dirname "$f")/built-in.a") | grep -qxF "$o" &&
+			objs+=("$o")
 	done
 	if [ ${#objs[@]} -eq 0 ]; then
 		problem "$arch: no changed .c file is built; nothing to check"
@@ -156,22 +184,44 @@ for arch in $archs; do
 	for o in "${objs[@]}"; do
 		[ -f "$base_src/${o%.o}.c" ] && bobjs+=("$o")
 	done
-	bk=$BUILD/$arch/lint-base
-	mkdir -p "$bk"
-	cp "$KBUILD/.config" "$bk/.config"
-	if [ ${#bobjs[@]} -gt 0 ]; then
-		(SRC=$base_src KBUILD=$bk; kmake olddefconfig >/dev/null &&
-			kmake -j"$(nproc)" C=2 "${bobjs[@]}") > "$out/sparse-$arch-base.log" 2>&1 ||
-			{ tail -n 20 "$out/sparse-$arch-base.log"; problem "$arch: base build with sparse failed"; continue; }
-	else
-		: > "$out/sparse-$arch-base.log"
-	fi
 	norm_findings "$SRC" < "$out/sparse-$arch.log" > "$out/sparse-$arch.norm"
-	norm_findings "$base_src" < "$out/sparse-$arch-base.log" > "$out/sparse-$arch-base.norm"
+	rec=$HARNESS/sparse-base/$arch.txt
+	key=$(sparse_base_key)
+	if [ "${LINT_RECORD:-0}" != 1 ] && [ -f "$rec" ] &&
+		[ "$(sed -n '1s/^# key: //p' "$rec")" = "$key" ] &&
+		[ "$(sed -n '2s/^# body: //p' "$rec")" = "$(grep -v '^#' "$rec" | sha256sum | cut -d' ' -f1)" ]; then
+		grep -v '^#' "$rec" > "$out/sparse-$arch-base.norm" || true
+		from="the base's from harness/sparse-base/$arch.txt"
+	else
+		bk=$BUILD/$arch/lint-base
+		mkdir -p "$bk"
+		cp "$KBUILD/.config" "$bk/.config"
+		if [ ${#bobjs[@]} -gt 0 ]; then
+			(SRC=$base_src KBUILD=$bk; kmake olddefconfig >/dev/null &&
+				kmake -j"$(nproc)" C=2 "${bobjs[@]}") > "$out/sparse-$arch-base.log" 2>&1 ||
+				{ tail -n 20 "$out/sparse-$arch-base.log"; problem "$arch: base build with sparse failed"; continue; }
+		else
+			: > "$out/sparse-$arch-base.log"
+		fi
+		norm_findings "$base_src" < "$out/sparse-$arch-base.log" > "$out/sparse-$arch-base.norm"
+		if [ "${LINT_RECORD:-0}" = 1 ]; then
+			mkdir -p "$(dirname "$rec")"
+			{
+				echo "# key: $key"
+				echo "# body: $(sha256sum < "$out/sparse-$arch-base.norm" | cut -d' ' -f1)"
+				echo "# sparse's findings (harness/lib.sh norm_findings) on the base's"
+				echo "# ${bobjs[*]}"
+				echo "# for $arch, written by 'make lint-record' (harness/lint.sh)"
+				cat "$out/sparse-$arch-base.norm"
+			} > "$rec"
+			from="the base built; harness/sparse-base/$arch.txt written"
+		else
+			from="the base built: harness/sparse-base/$arch.txt is $([ -f "$rec" ] && echo stale || echo missing), 'make lint-record' writes it"
+		fi
+	fi
 	compare "$out/sparse-$arch.norm" "$out/sparse-$arch-base.norm" \
-		"$arch sparse, no new warning (${#objs[@]} files: ${objs[*]})" \
-		"$arch: sparse warnings the base does not have (logs: $out/sparse-$arch*.log)"
+		"$arch sparse, no new warning (${#objs[@]} files: ${objs[*]}; $from)" \
+		"$arch: sparse warnings the base does not have (logs: $out/sparse-$arch*.log; $from)"
 done
 
-echo "lint: $problems problems"
-[ "$problems" -eq 0 ]
+checker_end

@@ -24,11 +24,15 @@
 #   Run: an init.tests line to run after the lists (any number)
 #   Uncatchable: why no test under QEMU TCG can see it (then not being
 #     caught is its expected outcome, and being caught is reported too)
+#   Quick: with MUTATE_QUICK=1, the only runs to keep (init's run
+#     names, "pt_reclaim": the selftest without the torture run and the
+#     rest), a variant those runs catch; make check's variant has it
 #
 # A variant that does not apply, does not build, or is not caught (and
 # is not marked Uncatchable) fails the command. Prints a line per
-# variant, writes the table to results/mutate/results.md (the variants
-# run now replace their rows) and, last, "N passed, N failed". Builds
+# variant (also as KTAP: build/ktap/mutate.ktap, harness/lib.sh
+# ktap_start), writes the table to results/mutate/results.md (the
+# variants run now replace their rows) and, last, "N passed, N failed". Builds
 # the test kernel and selftests of each arch named first (harness/build.sh,
 # harness/selftests.sh), for the .config and the test programs.
 # The first variant of an arch in a run starts from a copy of the test
@@ -112,6 +116,7 @@ for v in $variants; do
 done
 
 pass=0 fail=0 rows='' built='' bad_control=''
+ktap_start mutate
 for v in $work; do
 	s=$(date +%s)
 	case $v in
@@ -182,6 +187,8 @@ for v in $work; do
 		fi
 	fi
 	if [ -z "$outcome" ]; then
+		quick=
+		[ "${MUTATE_QUICK:-0}" != 1 ] || [ "$p" = /dev/null ] || quick=$(header "$p" Quick | head -n 1)
 		{
 			# shellcheck disable=SC2086 # lists: a list a word
 			init_tests "$arch" $lists
@@ -191,9 +198,20 @@ for v in $work; do
 				header "$p" Run
 			fi
 		} > "$vdir/init.tests"
+		if [ -n "$quick" ]; then
+			# MUTATE_QUICK=1 and a "Quick:" header: only the runs
+			# it names (init's "run NAME ..." and "runas UID NAME
+			# ..." lines; the other directives kept).
+			awk -v keep=" $quick " '
+				$1 == "run" && !index(keep, " " $2 " ") { next }
+				$1 == "runas" && !index(keep, " " $3 " ") { next }
+				{ print }' "$vdir/init.tests" > "$vdir/init.tests.quick"
+			mv "$vdir/init.tests.quick" "$vdir/init.tests"
+			grep -qE '^(run|runas) ' "$vdir/init.tests" || die "$v: no run left in $vdir/init.tests (Quick: $quick)"
+		fi
 		"$HARNESS/initramfs.sh" "$arch" "$vdir/initramfs.cpio.gz" "$vdir/init.tests" \
 			"/t=$BUILD/$arch/selftests"
-		info "$v: booting it with $lists (console: $vdir/console.log)"
+		info "$v: booting it with $lists${quick:+ (runs: $quick)} (console: $vdir/console.log)"
 		KERNEL=$mkb/$KERNEL_IMAGE "$HARNESS/boot.sh" "$arch" "$vdir/initramfs.cpio.gz" \
 			"$vdir/console.log" 1800 > "$vdir/progress.log" 2>&1 || true
 		# shellcheck disable=SC2086 # KUNIT_SUITES: a suite a word
@@ -245,14 +263,17 @@ for v in $work; do
 	mins=$(( ($(date +%s) - s + 30) / 60 ))
 	if [ "$outcome" = failed ]; then
 		echo "FAILED: $v ($arch): $catchers"
+		ktap_add fail "$v ($arch): $catchers"
 		fail=$((fail + 1))
 	else
 		echo "ok: $v ($arch): $outcome: $catchers"
+		ktap_add ok "$v ($arch): $outcome: $catchers"
 		pass=$((pass + 1))
 	fi
 	rows+="| $v | $arch | $what | $outcome | $catchers | $tcommit | $(date -u +%Y-%m-%d) | $mins |"$'\n'
 done
 restore || warn "cannot reset $wt to $commit"
+ktap_write > /dev/null
 
 if [ "${MUTATE_QUICK:-0}" = 1 ]; then
 	echo "$pass passed, $fail failed"

@@ -28,8 +28,9 @@
 # results/series/results.md: a series whose kernel states at some patch
 # differ from those that file's builds proved is a problem, naming the
 # command to run ('make series-check') and the file to commit.
-# Prints one line per check and "series: N problems" last; exits 1 when
-# there is any.
+# Prints one line per check and "series: N problems" last, writes them as
+# KTAP (build/ktap/series.ktap; harness/lib.sh checker_start) and exits 1
+# when there is any.
 . "$(dirname "$0")/lib.sh"
 
 quick=false
@@ -39,14 +40,15 @@ case ${1:-} in
 *) die "usage: $me [--quick]" ;;
 esac
 $quick || need_cmd sparse sparse
+checker_start series
 problems=0
 problem() {
-	echo "series: FAIL: $*"
+	checker_fail "$@"
 	problems=$((problems + 1))
 }
 oks=()
 ok() {
-	echo "series: ok: $*"
+	checker_ok "$@"
 	oks+=("$*")
 }
 
@@ -63,7 +65,7 @@ mkdir -p "$BUILD/series"
 if ! "$HARNESS/series.sh" > "$log" 2>&1; then
 	cat "$log"
 	problem "make series (log: $log)"
-	echo "series: $problems problems"
+	checker_end
 	exit 1
 fi
 wt=$BUILD/series/src
@@ -156,8 +158,7 @@ if $quick; then
 	else
 		problem "per-patch builds: the series (fingerprint $fp) is not the one results/series/results.md proved (${made:-no fingerprint there}): run 'make series-check' (about 8 min) and commit results/series/results.md"
 	fi
-	echo "series: $problems problems"
-	[ "$problems" -eq 0 ]
+	checker_end
 	exit
 fi
 
@@ -328,5 +329,4 @@ if [ "$problems" -eq 0 ]; then
 	} > "$results"
 	info "the record of these builds: $results (commit it)"
 fi
-echo "series: $problems problems"
-[ "$problems" -eq 0 ]
+checker_end

@@ -16,8 +16,10 @@
 #    followed TAP after other text, has no count for gup_longterm,
 #    memfd_secret, mkdirty and mremap_test: the run's verdict only).
 #    make baseline ARCH=.. (harness/baseline.sh) takes one again.
-# Prints "skips: ok: ..." or "skips: FAIL: ..." per finding and exits 1
-# on a failure.
+# Prints "skips: ok: ..." or "skips: FAIL: ..." per finding and "skips: N
+# problems" last, writes them as KTAP (build/ktap/skips.ktap;
+# harness/check.sh sets KTAP_DIR to the arch's check directory) and exits
+# 1 on a failure.
 . "$(dirname "$0")/lib.sh"
 
 [ $# -eq 2 ] || die "usage: $me ARCH LOG"
@@ -27,6 +29,7 @@ log=$2
 config=$KBUILD/.config
 [ -f "$config" ] || die "$config not found: build the $ARCH kernel first"
 allowed=$HARNESS/selftests/feature-skips.txt
+checker_start skips
 bad=0
 
 # holds COND: one condition of feature-skips.txt, here.
@@ -80,11 +83,11 @@ while read -r run case; do
 	[ -n "$case" ] || continue
 	n=$((n + 1))
 	if ! is_allowed "$case"; then
-		echo "skips: FAIL: $ARCH: $run: $case skipped, which $allowed does not allow here"
+		checker_fail "$ARCH: $run: $case skipped, which $allowed does not allow here"
 		bad=1
 	fi
 done <<<"$skipped"
-[ "$bad" = 1 ] || echo "skips: ok: $ARCH: the feature's $n skips are all allowed (harness/selftests/feature-skips.txt)"
+[ "$bad" = 1 ] || checker_ok "$ARCH: the feature's $n skips are all allowed (harness/selftests/feature-skips.txt)"
 
 # A conf that boots another's kernel (s390x-mm, x86_64-mm-slow) compares
 # with that kernel's baseline, unless it has one of its own (x86_64-numa:
@@ -101,10 +104,11 @@ if [ -f "$base" ]; then
 				print $1 ": " $5 " cases skipped here, " s[$1] " on the unpatched kernel"
 		}' "$base" -)
 	if [ -n "$fails" ]; then
-		printf '%s\n' "$fails" | sed "s|^|skips: FAIL: $ARCH: |"
-		bad=1
+		while IFS= read -r f; do
+			checker_fail "$ARCH: $f"
+		done <<<"$fails"
 	else
-		echo "skips: ok: $ARCH: the base mm selftests skip no more than on the unpatched kernel ($base)"
+		checker_ok "$ARCH: the base mm selftests skip no more than on the unpatched kernel ($base)"
 	fi
 fi
-[ "$bad" = 0 ]
+checker_end
