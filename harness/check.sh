@@ -233,7 +233,7 @@ run_arch() {
 	row "$arch" "skip budget" "${p:-0}" "${f:-1}" 0
 }
 
-# Every checker writes its results as KTAP (harness/lib.sh ktap_start,
+# Every checker writes its results as KTAP (harness/lib-results.sh ktap_start,
 # checker_start) into $KTAP_DIR/NAME.ktap; the kernel's parser counts
 # them (ktap_count).
 export KTAP_DIR=$BUILD/check-ktap

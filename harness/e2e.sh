@@ -23,7 +23,7 @@
 # must then fail. Prints the figures of each step and "e2e: ok: ..." or
 # "e2e: FAIL: ..." per check (also into build/e2e/results.txt), and last
 # "e2e: N problems", as make check's other checkers do, and writes them
-# as KTAP (build/ktap/e2e.ktap; harness/lib.sh checker_start).
+# as KTAP (build/ktap/e2e.ktap; harness/lib-results.sh checker_start).
 # Every wait is bounded; a guest that does not answer in time fails the
 # scenario with the console's tail.
 . "$(dirname "$0")/lib.sh"

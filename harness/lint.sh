@@ -17,7 +17,7 @@
 #    build/lint-base, built for sparse in build/ARCH/lint-base.
 # Needs the ARCH kernels built (make build). Prints one line per check and
 # "lint: N problems" last, writes them as KTAP (build/ktap/lint.ktap;
-# harness/lib.sh checker_start) and exits 1 when there is any.
+# harness/lib-results.sh checker_start) and exits 1 when there is any.
 . "$(dirname "$0")/lib.sh"
 
 archs=${*:-x86_64 s390x arm64}
@@ -209,7 +209,7 @@ for arch in $archs; do
 			{
 				echo "# key: $key"
 				echo "# body: $(sha256sum < "$out/sparse-$arch-base.norm" | cut -d' ' -f1)"
-				echo "# sparse's findings (harness/lib.sh norm_findings) on the base's"
+				echo "# sparse's findings (harness/lib-kbuild.sh norm_findings) on the base's"
 				echo "# ${bobjs[*]}"
 				echo "# for $arch, written by 'make lint-record' (harness/lint.sh)"
 				cat "$out/sparse-$arch-base.norm"

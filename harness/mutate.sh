@@ -30,13 +30,13 @@
 #
 # A variant that does not apply, does not build, or is not caught (and
 # is not marked Uncatchable) fails the command. Prints a line per
-# variant (also as KTAP: build/ktap/mutate.ktap, harness/lib.sh
+# variant (also as KTAP: build/ktap/mutate.ktap, harness/lib-results.sh
 # ktap_start), writes the table to results/mutate/results.md (the
 # variants run now replace their rows) and, last, "N passed, N failed". Builds
 # the test kernel and selftests of each arch named first (harness/build.sh,
 # harness/selftests.sh), for the .config and the test programs.
 # The first variant of an arch in a run starts from a copy of the test
-# kernel's build (harness/lib.sh kbuild_copy), when build/src is at its
+# kernel's build (harness/lib-kbuild.sh kbuild_copy), when build/src is at its
 # overlay commit (else from what build/mutate/ARCH/kernel holds, through
 # ccache): then each variant compiles only the files it changes, and its
 # time is mostly the guest's, about 3 minutes.

@@ -29,7 +29,7 @@
 # differ from those that file's builds proved is a problem, naming the
 # command to run ('make series-check') and the file to commit.
 # Prints one line per check and "series: N problems" last, writes them as
-# KTAP (build/ktap/series.ktap; harness/lib.sh checker_start) and exits 1
+# KTAP (build/ktap/series.ktap; harness/lib-results.sh checker_start) and exits 1
 # when there is any.
 . "$(dirname "$0")/lib.sh"
 

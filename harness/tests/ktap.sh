@@ -1,5 +1,5 @@
 #!/bin/bash
-# harness/lib.sh's checker_start ... checker_end and ktap_start, ktap_add,
+# harness/lib-results.sh's checker_start ... checker_end and ktap_start, ktap_add,
 # ktap_write, with which every host-side checker writes the KTAP that
 # make check counts: the kernel's parser (ktap_count) must count a
 # made-up checker's passed, failed and skipped checks as they were made
