@@ -136,9 +136,12 @@ mkdir -p "$(dirname "$res")"
 	echo "from $(git -C "$dst" rev-parse --short=12 HEAD) (the clone in the root), kernel"
 	echo "$(sed -n 's/^KERNEL_VERSION=//p' "$dst/BASE"): \`debootstrap --variant=minbase bookworm\`, the"
 	echo "standard sources, \`make\` added by hand; \`.ci/run\` there as root with an"
-	echo "empty ccache. Exit status $rc after $(( ($(date +%s) - s + 30) / 60 )) min; its last line:"
+	echo "empty ccache. Exit status $rc after $(( ($(date +%s) - s + 30) / 60 )) min (packages, unpacking"
+	echo "and make check); its count and what failed:"
 	echo
-	echo "    $(tail -n 1 "$root/check.log")"
+	count=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$root/check.log" | tail -n 1 || true)
+	echo "    ${count:-(no count: make check did not finish; $root/check.log)}"
+	sed -n '/^what failed/,/^[0-9]* passed, /p' "$root/check.log" | sed '$d; s/^/    /'
 	echo
 	echo "Packages the run installed (harness/install.sh and their"
 	echo "dependencies): $(wc -l < "$root.installed"), all from Debian's archive."

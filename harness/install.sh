@@ -50,7 +50,7 @@ PACKAGES="$PACKAGE
 	$arch
 	libnuma-dev libcap-dev
 	libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libmimalloc2.0
-	sparse python3-sphinx python3-sphinx-rtd-theme python3-ply python3-git
+	sparse python3-sphinx python3-sphinx-rtd-theme python3-yaml python3-ply python3-git
 	gnuplot-nox
 	manpages-dev man-db groff-base mandoc
 	socat systemd procps"

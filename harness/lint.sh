@@ -140,7 +140,9 @@ fi
 # files compiled and checked, per arch) is minutes of a cold make check.
 # The key covers what the findings depend on: the base tree, the .config
 # with the feature's own options taken out (olddefconfig on the base
-# drops them, and the overlay's Kconfig adds nothing else), sparse and
+# drops them, and the overlay's Kconfig adds nothing else) and the Rust
+# toolchain Kconfig found in PATH or not (CONFIG_RUSTC_VERSION=0 on a
+# machine without rustc: nothing C reads), sparse and
 # the compiler, the files, and norm_findings itself; a second line holds
 # the hash of the findings, so that an edit of the record is not
 # trusted. Any other key or hash, or no record, builds the base as
@@ -150,7 +152,7 @@ sparse_base_key() {
 	{
 		echo "sparse-base 1"
 		git -C "$SRC" rev-parse 'base^{tree}'
-		grep -vE '^(# )?CONFIG_[A-Z_]*MADV_PT_RECLAIM' "$KBUILD/.config"
+		grep -vE '^(# )?CONFIG_([A-Z_]*MADV_PT_RECLAIM|RUSTC_|RUST_IS_AVAILABLE|BINDGEN_VERSION)' "$KBUILD/.config"
 		sparse --version 2>&1
 		"${CROSS_COMPILE}gcc" --version | head -n 1
 		printf '%s\n' "${bobjs[@]}"
