@@ -185,9 +185,9 @@ scenario_virtio_mem() {
 for scenario in $scenarios; do
 	s=$(date +%s)
 	info "$scenario: booting (console: $out/$scenario/console.log)"
-	n=$(wc -l < "$KTAP_FILE.part")
+	n=$(ktap_added)
 	"scenario_${scenario//-/_}" || true
-	[ "$(wc -l < "$KTAP_FILE.part")" -gt "$n" ] ||
+	[ "$(ktap_added)" -gt "$n" ] ||
 		verdict fail "ended without a verdict (console: $out/$scenario/console.log)"
 	info "$scenario: $(( $(date +%s) - s )) s"
 done

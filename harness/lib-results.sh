@@ -125,11 +125,15 @@ ktap_add() {
 	*) die "ktap_add: '$res' is not ok, fail or skip" ;;
 	esac >> "$KTAP_FILE.part"
 }
+# ktap_added: the number of results added since ktap_start.
+ktap_added() {
+	wc -l < "$KTAP_FILE.part"
+}
 # ktap_write: write the document; print the number of failed checks.
 ktap_write() {
 	{
 		echo "KTAP version 1"
-		echo "1..$(wc -l < "$KTAP_FILE.part")"
+		echo "1..$(ktap_added)"
 		awk -F'\t' '{ printf "%s %d %s%s\n", $1, NR, $2, $3 }' "$KTAP_FILE.part"
 	} > "$KTAP_FILE"
 	grep -c '^not ok' "$KTAP_FILE.part" || true

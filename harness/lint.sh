@@ -26,9 +26,6 @@ need_cmd sparse sparse
 out=$BUILD/lint
 mkdir -p "$out"
 checker_start lint
-problem() {
-	checker_fail "$@"
-}
 
 # compare NEW BASE OK FAIL: the lines of NEW (normalized findings) that
 # BASE does not have are problems, reported with FAIL; none: OK.
@@ -37,7 +34,7 @@ compare() {
 	new=$(LC_ALL=C comm -23 "$1" "$2")
 	if [ -n "$new" ]; then
 		printf '%s\n' "$new"
-		problem "$4"
+		checker_fail "$4"
 	else
 		checker_ok "$3"
 	fi
@@ -71,7 +68,7 @@ if (cd "$out" && "$SRC/scripts/checkpatch.pl" --strict --no-signoff --no-tree -q
 	checker_ok "checkpatch --strict ($(grep -c '^+++ ' "$out/series.diff") files)"
 else
 	cat "$out/checkpatch.log"
-	problem "checkpatch --strict (log: $out/checkpatch.log)"
+	checker_fail "checkpatch --strict (log: $out/checkpatch.log)"
 fi
 
 # 2. The SPDX-License-Identifier tags of the files the change adds or
@@ -92,7 +89,7 @@ elif (cd "$SRC" && /usr/bin/python3 scripts/spdxcheck.py "${spdx_files[@]}") \
 	checker_ok "scripts/spdxcheck.py (${#spdx_files[@]} files)"
 else
 	cat "$out/spdxcheck.log"
-	problem "scripts/spdxcheck.py (log: $out/spdxcheck.log)"
+	checker_fail "scripts/spdxcheck.py (log: $out/spdxcheck.log)"
 fi
 
 # 3. kernel-doc on the changed C sources and headers, selftests aside,
@@ -123,11 +120,11 @@ if [ ${#docs[@]} -gt 0 ]; then
 	if ! make -C "$SRC" O="$out/docs" SPHINXDIRS="$dirs" htmldocs \
 		> "$out/htmldocs.log" 2>&1; then
 		tail -n 20 "$out/htmldocs.log"
-		problem "htmldocs SPHINXDIRS='$dirs' failed (log: $out/htmldocs.log)"
+		checker_fail "htmldocs SPHINXDIRS='$dirs' failed (log: $out/htmldocs.log)"
 	else
 		pat=$(printf '%s\n' "${docs[@]}" | sed 's/\./\\./g' | paste -sd'|')
 		if grep -E "($pat).*(WARNING|ERROR)" "$out/htmldocs.log"; then
-			problem "htmldocs: warnings in changed pages (log: $out/htmldocs.log)"
+			checker_fail "htmldocs: warnings in changed pages (log: $out/htmldocs.log)"
 		else
 			checker_ok "htmldocs of $dirs(${#docs[@]} changed pages, no warning)"
 		fi
@@ -175,11 +172,11 @@ for arch in $archs; do
 			objs+=("$o")
 	done
 	if [ ${#objs[@]} -eq 0 ]; then
-		problem "$arch: no changed .c file is built; nothing to check"
+		checker_fail "$arch: no changed .c file is built; nothing to check"
 		continue
 	fi
 	kmake -j"$(nproc)" C=2 "${objs[@]}" > "$out/sparse-$arch.log" 2>&1 ||
-		{ tail -n 20 "$out/sparse-$arch.log"; problem "$arch: build with sparse failed"; continue; }
+		{ tail -n 20 "$out/sparse-$arch.log"; checker_fail "$arch: build with sparse failed"; continue; }
 	# The base: same config, olddefconfig drops our options; files the
 	# overlay adds do not exist there (all their warnings are new).
 	bobjs=()
@@ -201,7 +198,7 @@ for arch in $archs; do
 		if [ ${#bobjs[@]} -gt 0 ]; then
 			(SRC=$base_src KBUILD=$bk; kmake olddefconfig >/dev/null &&
 				kmake -j"$(nproc)" C=2 "${bobjs[@]}") > "$out/sparse-$arch-base.log" 2>&1 ||
-				{ tail -n 20 "$out/sparse-$arch-base.log"; problem "$arch: base build with sparse failed"; continue; }
+				{ tail -n 20 "$out/sparse-$arch-base.log"; checker_fail "$arch: base build with sparse failed"; continue; }
 		else
 			: > "$out/sparse-$arch-base.log"
 		fi
