@@ -64,6 +64,15 @@ elapsed() {
 	echo "$(( $(date +%s) - $1 )) s"
 }
 
+# kernel_of ARCH: the conf whose kernel ARCH boots (its KERNEL_OF, or
+# ARCH itself).
+kernel_of() {
+	(
+		load_arch "$1"
+		echo "${KERNEL_OF:-$1}"
+	)
+}
+
 # took STEP SECONDS: note that STEP took SECONDS (build/check-times).
 times=
 took() {
@@ -162,7 +171,7 @@ run_arch() {
 		k=${KERNEL_OF:-$arch}
 		# shellcheck disable=SC2086
 		prebuilt=$(for a in $(printf '%s\n' $archs | tail -n +2); do
-			[ "$(load_arch "$a"; echo "${KERNEL_OF:-$a}")" = "$k" ] || echo "$a"
+			[ "$(kernel_of "$a")" = "$k" ] || echo "$a"
 		done | tr '\n' ' ')
 		if [ -n "${prebuilt// /}" ]; then
 			set -m
@@ -242,7 +251,8 @@ rm -f "$KTAP_DIR"/*.out "$KTAP_DIR"/*.time "$KTAP_DIR"/*.ktap "$KTAP_DIR"/*.part
 
 # checks_run NAME SCRIPT [ARGS]: run a checker that prints "NAME: ok:
 # ...", "NAME: FAIL: ..." or "NAME: SKIP: ..." per check and "NAME: N
-# problems" last and writes them as KTAP, $KTAP_DIR/NAME.ktap; its
+# problems" last (or, as harness/mutate.sh, "ok: ..." and "FAILED: ...")
+# and writes them as KTAP, $KTAP_DIR/NAME.ktap; its
 # output into NAME.out there and its time into NAME.time (it may run in
 # the background: it changes no variable).
 checks_run() {
@@ -270,7 +280,7 @@ checks_tally() {
 		failed "${script#"$TOP"/} did not finish"
 		npass=${npass:-0} nfail=1 nskip=${nskip:-0}
 	elif [ "$nfail" != 0 ]; then
-		failed "$(printf '%s\n' "$out" | grep "^$name: FAIL:" ||
+		failed "$(printf '%s\n' "$out" | grep -e "^$name: FAIL:" -e '^FAILED: ' ||
 			echo "$name: kunit.py parse counts $nfail failed (build/check-ktap/$name.ktap)")"
 	fi
 	pass=$((pass + npass))
@@ -289,7 +299,7 @@ checks() {
 # arches' kernels build in the background (guests, mostly: one core
 # each, the build takes the other).
 x86_64_steps() {
-	local s out p f t name st tp tf
+	local s r t name st tp tf
 	# End to end (harness/e2e.sh): page-table memory back to the host
 	# through free page reporting and virtio-mem, on the x86_64 kernel.
 	checks e2e "$HARNESS/e2e.sh"
@@ -303,24 +313,8 @@ x86_64_steps() {
 	# VMA-coverage check taken out of the kernel must turn the feature's
 	# selftest red. Its control is the x86_64 run above. A result per
 	# variant, in the KTAP mutate.sh writes.
-	s=$(date +%s)
-	out=$(MUTATE_QUICK=1 "$HARNESS/mutate.sh" vma-coverage 2>&1) || true
-	timed "mutate (vma-coverage)" "$s"
-	printf '%s\n' "$out"
-	p='' f=''
-	[ ! -f "$KTAP_DIR/mutate.ktap" ] ||
-		read -r p f _ <<<"$(ktap_count "$KTAP_DIR/mutate.ktap" 2>/dev/null)"
-	if [ -z "$f" ]; then
-		echo "FAILED: harness/mutate.sh did not finish (no results in build/check-ktap/mutate.ktap)"
-		failed "harness/mutate.sh vma-coverage did not finish"
-		fail=$((fail + 1))
-		row mutate "harness/mutate.sh vma-coverage" "${p:-0}" 1 0
-	else
-		pass=$((pass + p))
-		fail=$((fail + f))
-		[ "$f" = 0 ] || failed "$(printf '%s\n' "$out" | grep '^FAILED')"
-		row mutate "harness/mutate.sh vma-coverage" "$p" "$f" 0
-	fi
+	MUTATE_QUICK=1 checks_run mutate "$HARNESS/mutate.sh" vma-coverage
+	checks_tally mutate "$HARNESS/mutate.sh vma-coverage"
 
 	# Harness self-tests (some boot the x86_64 kernel built above): one
 	# result each, from the exit status, in build/check-ktap/harness.ktap
@@ -332,13 +326,18 @@ x86_64_steps() {
 		name=harness/tests/$(basename "$t")
 		s=$(date +%s)
 		if env -u KTAP_DIR "$t"; then
-			echo "ok: $name ($(elapsed "$s"))"
-			ktap_add ok "$name ($(elapsed "$s"))"
+			r=ok
 		else
-			echo "FAILED: $name ($(elapsed "$s"))"
-			ktap_add fail "$name ($(elapsed "$s"))"
+			r=fail
 			failed "$name"
 		fi
+		s=$(elapsed "$s")
+		if [ "$r" = ok ]; then
+			echo "ok: $name ($s)"
+		else
+			echo "FAILED: $name ($s)"
+		fi
+		ktap_add "$r" "$name ($s)"
 	done
 	ktap_write > /dev/null
 	tp='' tf=''
@@ -386,7 +385,7 @@ end_checks() {
 lint_ready() {
 	local a k l
 	for a in "$@"; do
-		k=$(load_arch "$a"; echo "${KERNEL_OF:-$a}")
+		k=$(kernel_of "$a")
 		for l in $lint_archs x86_64; do
 			[ "$k" != "$l" ] || return 1
 		done
@@ -404,7 +403,7 @@ x86_64_ran=
 left=($archs)
 for arch in $archs; do
 	if [ -n "$x86_64_wanted" ] && [ -n "$x86_64_ran" ] &&
-		[ "$(load_arch "$arch"; echo "${KERNEL_OF:-$arch}")" != x86_64 ]; then
+		[ "$(kernel_of "$arch")" != x86_64 ]; then
 		x86_64_steps
 		x86_64_wanted=
 	fi
