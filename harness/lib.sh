@@ -6,12 +6,17 @@
 
 set -eu
 
-# Debian's tools first: the harness runs what harness/install.sh installs.
-# A python3 earlier in PATH (here pyenv's shim, /root/.pyenv/shims: 0.9 s
-# a start, measured 2026-12-05, against 0.08 s, and none of Debian's
-# python3-* modules: no ply for scripts/spdxcheck.py, no sphinx) is not
-# what install.sh set up; verdict.sh alone starts kunit.py twice.
-export PATH="/usr/bin:/bin:$PATH"
+# Debian's tools only: the harness runs what harness/install.sh installs,
+# and every machine builds the same kernels. What else a PATH holds is
+# not what install.sh set up: a python3 earlier in it (here pyenv's shim,
+# /root/.pyenv/shims: 0.9 s a start, measured 2026-12-05, against 0.08
+# s, and none of Debian's python3-* modules: no ply for
+# scripts/spdxcheck.py, no sphinx; verdict.sh alone starts kunit.py
+# twice), or a rustc (here /root/.cargo/bin: Kconfig writes its version
+# into .config, CONFIG_RUSTC_VERSION, and so into autoconf.h, which every
+# object includes: no ccache hit between a machine with one and one
+# without).
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HARNESS=$TOP/harness
