@@ -1,6 +1,7 @@
 #!/bin/bash
 # The README's facts against the tree: README.md fits a newcomer's screen
-# or two (160 lines at most); every "N patches" in README.md and
+# or two (160 lines at most), its first screen (40 lines) holds the two
+# commands and the Status line of the last make check; every "N patches" in README.md and
 # harness/README.md is series/map's count; the arches README.md says
 # make check runs are check.sh's (less the confs that boot another's
 # kernel); the kernel version it names is BASE's; every file it links or
@@ -13,6 +14,12 @@ scratch_dir
 readme=$TOP/README.md
 n=$(wc -l < "$readme")
 [ "$n" -le 160 ] || fail "README.md has $n lines; at most 160 (details go to harness/README.md)"
+
+head -n 40 "$readme" > "$tmp/first"
+grep -q '^    make demo ' "$tmp/first" || fail "README.md: 'make demo' is not in its first 40 lines (a newcomer's first screen)"
+grep -q '^    make check ' "$tmp/first" || fail "README.md: 'make check' is not in its first 40 lines"
+grep -q '^`make check` of [0-9a-f]*, ' "$tmp/first" ||
+	fail "README.md: the Status line ('\`make check\` of COMMIT, ...') is not in its first 40 lines"
 
 patches=$(grep -c '^patch ' "$TOP/series/map")
 for f in "$readme" "$HARNESS/README.md"; do
