@@ -1,8 +1,8 @@
 #!/bin/bash
-# usage: harness/bench.sh ARCH...
+# usage: harness/bench.sh [ARCH...]
 #
 # The benchmarks (tools/testing/selftests/mm/pt_reclaim_bench.c): for each
-# ARCH, build the test kernel and, for the arches in BENCH_UNPATCHED
+# ARCH (default: the confs whose RUNS name bench, harness/lib.sh confs_in), build the test kernel and, for the arches in BENCH_UNPATCHED
 # (default: x86_64), the same kernel from the unpatched base with the same
 # .config (build/ARCH/kernel-base); then boot BENCH_BOOTS times (default
 # 3) each kernel, interleaved (patched, unpatched, patched, ...) so that a
@@ -27,7 +27,9 @@
 # leaves it out.
 . "$(dirname "$0")/lib.sh"
 
-[ $# -ge 1 ] || die "usage: $me ARCH..."
+# shellcheck disable=SC2046 # an arch a word
+[ $# -ge 1 ] || set -- $(confs_in bench)
+[ $# -ge 1 ] || die "no ARCH given and no harness/arch conf with RUNS naming bench"
 boots=${BENCH_BOOTS:-3}
 unpatched=${BENCH_UNPATCHED-x86_64}
 case $boots in '' | *[!0-9]* | 0) die "BENCH_BOOTS=$boots: want a number of boots, 1 or more" ;; esac

@@ -1,8 +1,9 @@
 #!/bin/bash
 # usage: harness/check.sh
 #
-# Run every test: for each arch (CHECK_ARCHES, default "x86_64
-# x86_64-numa s390x arm64 riscv64") build the kernel and the mm
+# Run every test: for each arch (CHECK_ARCHES, default the confs whose
+# RUNS name check, harness/lib.sh confs_in: now "x86_64 x86_64-numa
+# s390x arm64 riscv64") build the kernel and the mm
 # selftests, boot, run the lists harness/selftests/*.tests (those the
 # arch's TEST_LISTS names: x86_64 runs the base kernel's mm selftests and
 # the feature's, x86_64-numa (the x86_64 kernel on two NUMA nodes) the
@@ -30,7 +31,7 @@
 # failed.
 . "$(dirname "$0")/lib.sh"
 
-default_archs="x86_64 x86_64-numa s390x arm64 riscv64"
+default_archs=$(confs_in check)
 archs=${CHECK_ARCHES:-$default_archs}
 pass=0 fail=0 skip=0
 t0=$(date +%s)
@@ -358,15 +359,8 @@ x86_64_steps() {
 # on the arches that build their own kernel, but not the debug kernels
 # (the same files as their plain arch) or a conf with LINT_SPARSE=no
 # (riscv64: Debian's sparse rejects its -march).
-lint_archs=$(for a in $archs; do
-	(
-		load_arch "$a"
-		if [ "${a%-debug}" = "$a" ] && [ -z "$KERNEL_OF" ] &&
-			[ "$LINT_SPARSE" != no ]; then
-			echo "$a"
-		fi
-	)
-done)
+# shellcheck disable=SC2086 # archs: an arch a word
+lint_archs=$(sparse_archs $archs)
 end_checks() {
 	# shellcheck disable=SC2086 # lint_archs: an arch a word
 	checks_run lint "$HARNESS/lint.sh" $lint_archs

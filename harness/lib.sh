@@ -141,12 +141,9 @@ load_arch() {
 	XEN_ELF=${XEN_ELF:-}
 	# Optional: the KUnit suites the kernel must run at boot (make check
 	# fails a console without them, harness/verdict.sh). Default: the
-	# feature's, and on s390 its PGSTE suite too; set it empty for a
+	# feature's (s390x.conf adds its PGSTE suite); set it empty for a
 	# kernel booted with kunit.enable=0.
-	if [ "${KUNIT_SUITES+set}" != set ]; then
-		KUNIT_SUITES=pt_reclaim
-		[ "$LINUX_ARCH" != s390 ] || KUNIT_SUITES="$KUNIT_SUITES pt_reclaim_s390_pgste"
-	fi
+	KUNIT_SUITES=${KUNIT_SUITES-pt_reclaim}
 	# Optional: extended regexes, one a line, that lines the kernel
 	# prints at boot must match (harness/verdict.sh): that a checker
 	# the conf is about (KCSAN) runs.
@@ -164,6 +161,37 @@ load_arch() {
 	# The kernel's vmlinux and its binutils' prefix: harness/verdict.sh
 	# resolves the frames of a KCSAN report with them.
 	export VMLINUX=$KBUILD/vmlinux VMLINUX_CROSS_COMPILE=$CROSS_COMPILE
+}
+
+# confs_in RUN: the confs that RUN (check, soak, bench) runs by default,
+# in their order: those whose own RUNS line names RUN, by their ORDER
+# (default 50), then name. Read from the conf's own lines, not sourced: a
+# variant that sources another conf does not inherit them.
+confs_in() {
+	local c
+	for c in "$HARNESS"/arch/*.conf; do
+		awk -v run="$1" -v name="$(basename "$c" .conf)" '
+			{ gsub(/"/, "") }
+			/^RUNS=/ { n = split(substr($0, 6), r, " "); for (i = 1; i <= n; i++) if (r[i] == run) in_run = 1 }
+			/^ORDER=/ { order = substr($0, 7) + 0 }
+			END { if (in_run) print (order == "" ? 50 : order), name }' "$c"
+	done | sort -k1,1n -k2,2 | cut -d' ' -f2 | paste -sd' '
+}
+
+# sparse_archs ARCH..: those whose kernel make check's lint runs sparse
+# on (harness/lint.sh): not a debug kernel (the same files as its plain
+# arch), not a conf that boots another's kernel, not LINT_SPARSE=no.
+sparse_archs() {
+	local a
+	for a in "$@"; do
+		(
+			load_arch "$a"
+			if [ "${a%-debug}" = "$a" ] && [ -z "$KERNEL_OF" ] &&
+				[ "$LINT_SPARSE" != no ]; then
+				echo "$a"
+			fi
+		)
+	done | paste -sd' '
 }
 
 # init_tests ARCH LIST..: the guest's init.tests (harness/guest) for the

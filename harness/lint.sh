@@ -1,5 +1,7 @@
 #!/bin/bash
-# usage: harness/lint.sh [ARCH...]      (default: x86_64 s390x arm64)
+# usage: harness/lint.sh [ARCH...]
+#   (default: make check's arches that sparse runs on, harness/lib.sh
+#   sparse_archs: now x86_64 s390x arm64)
 #
 # The checks an upstream reviewer runs, on the kernel tree in build/src as
 # it is (the overlay applied, plus any unexported edit), each one failing
@@ -20,7 +22,8 @@
 # harness/lib-results.sh checker_start) and exits 1 when there is any.
 . "$(dirname "$0")/lib.sh"
 
-archs=${*:-x86_64 s390x arm64}
+# shellcheck disable=SC2046 # an arch a word
+archs=${*:-$(sparse_archs $(confs_in check))}
 need_cmd sparse sparse
 [ -d "$SRC/.git" ] || die "no kernel tree in $SRC; run 'make base'"
 out=$BUILD/lint

@@ -5,7 +5,8 @@
 # as make check runs an arch (harness/check.sh with CHECK_ARCHES=ENTRY
 # and CHECK_KERNELS_ONLY=1: build, selftests, boot, the arch's test
 # lists, harness/verdict.sh). An entry is a harness/arch/*.conf; default
-# (MATRIX): x86_64-debug, the x86_64 test kernel with KASAN, lockdep,
+# (MATRIX): every build-only entry (below), then every conf make check
+# does not run (harness/lib.sh confs_in), by name; now: x86_64-debug, the x86_64 test kernel with KASAN, lockdep,
 # DEBUG_VM and PAGE_TABLE_CHECK running the feature's tests;
 # x86_64-kcsan, the x86_64 test kernel with KCSAN running them and a
 # 2-minute torture run (15 min cold; its base-code reports against
@@ -39,7 +40,18 @@
 # failed" over all entries last; exits 1 when any check failed.
 . "$(dirname "$0")/lib.sh"
 
-entries=${*:-${MATRIX:-m68k sparc32 i386 xen-pv x86_64-nofeature x86_64-nodontneed x86_64-nothp x86_64-up arm64-16k-defconfig arm64-64k-defconfig x86_64-debug x86_64-kcsan x86_64-nosplit x86_64-mm-slow s390x-mm s390x-debug arm64-n1 arm64-16k arm64-64k x86_64-nonx x86_64-xen x86_64-la57}}
+# The default: every build-only entry, then every conf make check does
+# not run.
+default_entries() {
+	local c a check
+	check=" $(confs_in check) "
+	(cd "$HARNESS/matrix" && ls -- *.build | sed 's/\.build$//')
+	for c in "$HARNESS"/arch/*.conf; do
+		a=$(basename "$c" .conf)
+		case $check in *" $a "*) ;; *) echo "$a" ;; esac
+	done
+}
+entries=${*:-${MATRIX:-$(default_entries | paste -sd' ')}}
 for e in $entries; do
 	[ -f "$HARNESS/arch/$e.conf" ] || [ -f "$HARNESS/matrix/$e.build" ] ||
 		die "unknown matrix entry '$e'; known: $(cd "$HARNESS" && ls -- arch/*.conf matrix/*.build | sed 's@^[a-z]*/@@; s/\.[a-z]*$//' | tr '\n' ' ')"

@@ -3,7 +3,8 @@
 #
 # The soak run: the torture test (tools/testing/selftests/mm/
 # pt_reclaim_torture) for SOAK_SECONDS (default 600) on each ARCH
-# (default SOAK_ARCHES: x86_64 x86_64-debug s390x arm64), booted by
+# (default SOAK_ARCHES, else the confs whose RUNS name soak, harness/lib.sh
+# confs_in: now x86_64 x86_64-debug s390x arm64), booted by
 # harness/run.sh, which fails the run on any kernel report. Builds each
 # arch's test kernel and selftests first. Per arch: the seed, the
 # operations done, the reclaim calls, the PTE and PMD tables freed, the
@@ -16,7 +17,7 @@
 
 secs=${SOAK_SECONDS:-600}
 case $secs in '' | *[!0-9]*) die "SOAK_SECONDS=$secs: not a number of seconds" ;; esac
-arches=${*:-${SOAK_ARCHES:-x86_64 x86_64-debug s390x arm64}}
+arches=${*:-${SOAK_ARCHES:-$(confs_in soak)}}
 for a in $arches; do
 	[ -f "$HARNESS/arch/$a.conf" ] || die "unknown ARCH '$a'"
 done

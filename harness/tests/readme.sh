@@ -1,10 +1,11 @@
 #!/bin/bash
 # The README's facts against the tree: README.md fits a newcomer's screen
 # or two (160 lines at most), its first screen (40 lines) holds the two
-# commands and the Status line of the last make check; every "N patches" in README.md and
-# harness/README.md is series/map's count; the arches README.md says
-# make check runs are check.sh's (less the confs that boot another's
-# kernel); the kernel version it names is BASE's; every file it links or
+# commands and the Status line of the last make check; every "N
+# patches" in README.md and harness/README.md is series/map's count; the
+# arches README.md says make check runs are the confs' whose RUNS name
+# check (harness/lib.sh confs_in), less those that boot another's
+# kernel; the kernel version it names is BASE's; every file it links or
 # names in backquotes (a path below a top-level directory of the
 # repository) exists; its Status block is results/check/results.md's
 # table, as harness/status.sh writes it.
@@ -29,9 +30,10 @@ for f in "$readme" "$HARNESS/README.md"; do
 	done
 done
 
-# The arches of make check: check.sh's default less the KERNEL_OF confs.
-default=$(sed -n 's/^default_archs="\(.*\)"$/\1/p' "$HARNESS/check.sh")
-[ -n "$default" ] || fail "no default_archs line in harness/check.sh"
+# The arches of make check: the confs whose RUNS name check, less the
+# KERNEL_OF confs.
+default=$(confs_in check)
+[ -n "$default" ] || fail "no harness/arch conf has RUNS naming check"
 want=$(for a in $default; do
 	grep -q '^KERNEL_OF=' "$HARNESS/arch/$a.conf" || echo "$a"
 done | paste -sd' ')
@@ -39,9 +41,9 @@ done | paste -sd' ')
 said=$(sed -n 's/.*make check  *# every test on \(.*\)$/\1/p' "$readme" | head -n 1 |
 	sed 's/, / /g; s/ and / /')
 [ -n "$said" ] || fail "README.md: no '# every test on ...' comment after make check"
-[ "$said" = "$want" ] || fail "README.md says make check runs '$said'; harness/check.sh runs '$want'"
+[ "$said" = "$want" ] || fail "README.md says make check runs '$said'; the confs (RUNS=check) give '$want'"
 said=$(sed -n 's/.*and tests it on \(.*\)\.$/\1/p' "$readme" | head -n 1 | sed 's/, / /g; s/ and / /')
-[ "$said" = "$want" ] || fail "README.md's opening says it tests on '$said'; harness/check.sh runs '$want'"
+[ "$said" = "$want" ] || fail "README.md's opening says it tests on '$said'; the confs (RUNS=check) give '$want'"
 
 # The base's version.
 kv=$(sed -n 's/^KERNEL_VERSION=//p' "$TOP/BASE")
