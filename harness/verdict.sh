@@ -18,6 +18,10 @@
 #    does not list it (below);
 #  - each line of CONSOLE_MUST (environment, from the arch conf through
 #    load_arch) must match a line the kernel printed before init.
+# These checks of the console are KTAP results too (a document of
+# verdict.sh's own, counted by the same parser), so every count is the
+# parser's; only a document the parser finds no result in counts one
+# failure by hand.
 # Prints "LABEL: P passed, F failed, S skipped" and, last, the line
 # "verdict P F S" for harness/check.sh. Exits 1 when F > 0.
 . "$(dirname "$0")/lib.sh"
@@ -34,8 +38,18 @@ pass=0 fail=0 skip=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# count FILE WHAT: add the KTAP results in FILE to the totals
-# (ktap_count, harness/lib.sh: the kernel's parser).
+# The checks of the console: check ok|fail TEXT, a result of the KTAP
+# document $tmp/console.ktap (harness/lib-results.sh ktap_start); a
+# failure's TEXT also on stderr, after the label.
+KTAP_DIR=$tmp ktap_start console
+check() {
+	[ "$1" = ok ] || echo "$label: $2" >&2
+	ktap_add "$1" "$2"
+}
+
+# count FILE WHAT [quiet]: add the KTAP results in FILE to the totals
+# (ktap_count, harness/lib.sh: the kernel's parser); quiet: without the
+# parser's lines for what failed (the console checks said it already).
 count() {
 	local p f s
 	if ! read -r p f s < <(ktap_count "$1" 2> "$tmp/parser"); then
@@ -45,7 +59,7 @@ count() {
 		return
 	fi
 	# Show what failed, as the parser reports it.
-	sed "s/^/$label: /" "$tmp/parser" >&2
+	[ -n "${3:-}" ] || sed "s/^/$label: /" "$tmp/parser" >&2
 	pass=$((pass + p))
 	fail=$((fail + f))
 	skip=$((skip + s))
@@ -72,9 +86,9 @@ for suite in "$@"; do
 		$0 ~ "^ *# Subtest: " s "$" { inside = 1; next }
 		inside && /^ *1\.\.[0-9]+$/ { sub(/^ *1\.\./, ""); planned = $0 + 0; next }
 		inside && $0 ~ "^(not )?ok [0-9]+ " s "( |$)" { done = 1; exit }
-		END { exit !(done && planned > 0) }' "$tmp/kernel" && continue
-	echo "$label: KUnit at boot: suite $suite did not run (no '# Subtest: $suite' with a plan of one case or more and its result)" >&2
-	fail=$((fail + 1))
+		END { exit !(done && planned > 0) }' "$tmp/kernel" &&
+		{ check ok "KUnit at boot: suite $suite ran"; continue; }
+	check fail "KUnit at boot: suite $suite did not run (no '# Subtest: $suite' with a plan of one case or more and its result)"
 done
 if grep -qa '^KTAP version' "$tmp/init"; then
 	count "$tmp/init" "tests"
@@ -82,15 +96,15 @@ fi
 
 done_line=$(grep -a '^init: done: ' "$log" | tail -n 1 || true)
 if [ -z "$done_line" ]; then
-	echo "$label: the guest did not finish (see $log)" >&2
-	fail=$((fail + 1))
+	check fail "the guest did not finish (see $log)"
 else
 	# init counts runs by exit status; a run that failed without a
 	# "not ok" the parser saw still fails.
 	init_failed=$(echo "$done_line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
 	if [ "$init_failed" -gt 0 ] && [ "$fail" -eq 0 ]; then
-		echo "$label: init reports $init_failed failed runs" >&2
-		fail=$init_failed
+		check fail "init reports $init_failed failed runs, and no KTAP result failed"
+	else
+		check ok "the guest finished (init: done)"
 	fi
 fi
 
@@ -99,8 +113,11 @@ fi
 # word that it runs: a KCSAN kernel that lost its detector finds nothing.
 while IFS= read -r want; do
 	[ -n "$want" ] || continue
-	grep -qaE -- "$want" "$tmp/kernel" ||
-		{ echo "$label: the kernel never printed a line matching '$want' (CONSOLE_MUST)" >&2; fail=$((fail + 1)); }
+	if grep -qaE -- "$want" "$tmp/kernel"; then
+		check ok "the kernel printed a line matching '$want' (CONSOLE_MUST)"
+	else
+		check fail "the kernel never printed a line matching '$want' (CONSOLE_MUST)"
+	fi
 done <<<"${CONSOLE_MUST:-}"
 
 # KCSAN's data-race reports ("BUG: KCSAN: data-race in A / B", then the
@@ -138,13 +155,13 @@ if grep -qa 'BUG: KCSAN: ' "$log"; then
 	case $mode in
 	names)
 		"$HARNESS/series-funcs.sh" > "$tmp/ours" ||
-			{ echo "$label: harness/series-funcs.sh failed" >&2; fail=$((fail + 1)); }
+			check fail "harness/series-funcs.sh failed"
 		# frame -> its function
 		awk '{ s = $1; sub(/\+.*/, "", s); sub(/\..*/, "", s); print $1, s }' "$tmp/frames" > "$tmp/where"
 		;;
 	lines)
 		"$HARNESS/series-funcs.sh" --lines | sed 's/ /:/' > "$tmp/ours" ||
-			{ echo "$label: harness/series-funcs.sh --lines failed" >&2; fail=$((fail + 1)); }
+			check fail "harness/series-funcs.sh --lines failed"
 		# FRAME ADDRESS, at off and off-1, for every symbol of that name
 		awk 'NR == FNR { if ($2 ~ /^[tTwW]$/) a[$3] = a[$3] " " $1; next }
 		{
@@ -189,8 +206,7 @@ if grep -qa 'BUG: KCSAN: ' "$log"; then
 		frames=${rest#*$'\t'}
 		ours='' unresolved=''
 		if [ "$mode" = none ]; then
-			echo "$label: KCSAN: $title ($n times): no VMLINUX (or its System.map) to resolve the frames with (${VMLINUX:-unset}): cannot tell whose it is" >&2
-			fail=$((fail + 1))
+			check fail "KCSAN: $title ($n times): no VMLINUX (or its System.map) to resolve the frames with (${VMLINUX:-unset}): cannot tell whose it is"
 			continue
 		fi
 		for fr in $frames; do
@@ -204,16 +220,14 @@ if grep -qa 'BUG: KCSAN: ' "$log"; then
 			done
 		done
 		if [ -n "$ours" ]; then
-			echo "$label: KCSAN: $title ($n times): the series' code in its stack: $ours" >&2
-			fail=$((fail + 1))
+			check fail "KCSAN: $title ($n times): the series' code in its stack: $ours"
 		elif [ -n "$unresolved" ]; then
-			echo "$label: KCSAN: $title ($n times): could not resolve$unresolved with $VMLINUX (no debug info, or not this console's kernel?): cannot tell whose it is" >&2
-			fail=$((fail + 1))
+			check fail "KCSAN: $title ($n times): could not resolve$unresolved with $VMLINUX (no debug info, or not this console's kernel?): cannot tell whose it is"
 		elif grep -qxF -- "$title" "$tmp/known"; then
 			echo "$label: KCSAN: $title ($n times): a base race, known (${kcsan_base#"$TOP"/})" >&2
+			check ok "KCSAN: $title ($n times): a base race, known (${kcsan_base#"$TOP"/})"
 		else
-			echo "$label: KCSAN: $title ($n times): in base code, not in ${kcsan_base#"$TOP"/}: is it on the unpatched kernel? (harness/kcsan-base.sh)" >&2
-			fail=$((fail + 1))
+			check fail "KCSAN: $title ($n times): in base code, not in ${kcsan_base#"$TOP"/}: is it on the unpatched kernel? (harness/kcsan-base.sh)"
 		fi
 	done < "$tmp/kcsan"
 fi
@@ -228,10 +242,14 @@ reports='BUG:|WARNING:|Oops( -|:)|Internal error:|Kernel panic|kernel BUG|KASAN:
 # The Xen hypervisor's own lines ("(XEN) ...", x86_64-xen) are its
 # messages, not the kernel's: its boot warnings are no failure.
 if grep -av -e '^(XEN)' -e 'BUG: KCSAN: ' "$log" | grep -aqE "$reports"; then
-	echo "$label: kernel report in $log:" >&2
+	check fail "kernel report in $log:"
 	grep -av -e '^(XEN)' -e 'BUG: KCSAN: ' "$log" | grep -aE -A3 "$reports" | head -n 30 >&2
-	fail=$((fail + 1))
+else
+	check ok "no kernel report on the console"
 fi
+
+ktap_write > /dev/null
+count "$KTAP_FILE" "the console checks" quiet
 
 echo "$label: $pass passed, $fail failed, $skip skipped"
 echo "verdict $pass $fail $skip"

@@ -3,6 +3,10 @@
 # init's KTAP with kunit.py parse, and fail a log with a kernel report
 # (even when every test passed), a log that never reached "init: done",
 # a run that failed without a "not ok" line, and a log without results.
+# Its own checks of the console are KTAP results as well: the counts
+# below hold the parser's count of the logs' results plus one a check
+# (the guest finished; no kernel report; each required suite, each
+# CONSOLE_MUST line and each kind of KCSAN report).
 . "$(dirname "$0")/../lib.sh"
 
 scratch_dir
@@ -50,34 +54,34 @@ expect() {
 }
 
 { good; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/good.log"
-expect good "4 0 3" 0
+expect good "6 0 3" 0
 
 { good; echo "[   12.000000] WARNING: CPU: 1 PID: 57 at mm/memory.c:1 zap_pte_range+0x1/0x2";
   echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/warning.log"
-expect warning "4 1 3" 1
+expect warning "5 1 3" 1
 
 { good; echo "BUG: KASAN: slab-use-after-free in pte_offset_map_lock";
   echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kasan.log"
-expect kasan "4 1 3" 1
+expect kasan "5 1 3" 1
 
 good > "$tmp/hang.log"
-expect hang "4 1 3" 1
+expect hang "5 1 3" 1
 
 { good; echo "init: done: 3 runs, 1 failed, last status 1"; } > "$tmp/status.log"
-expect status "4 1 3" 1
+expect status "5 1 3" 1
 
 printf 'init: start\nKTAP version 1\n1..1\ninit: done: 0 runs, 0 failed, last status 0\n' > "$tmp/empty.log"
-expect empty "0 2 0" 1
+expect empty "2 2 0" 1
 # Required KUnit suites: present with a plan passes; absent, or with an
 # empty plan, or no KUnit at all fails, once per missing suite.
 { good; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/suite.log"
-expect suite "4 0 3" 0 demo_suite
+expect suite "7 0 3" 0 demo_suite
 cp "$tmp/suite.log" "$tmp/nosuite.log"
-expect nosuite "4 2 3" 1 demo_suite other_suite pgste_suite
+expect nosuite "7 2 3" 1 demo_suite other_suite pgste_suite
 sed -e 's/    1\.\.2$/    1..0/' -e '/case_[ab]/d' "$tmp/suite.log" > "$tmp/emptyplan.log"
-expect emptyplan "3 3 2" 1 demo_suite
+expect emptyplan "5 3 2" 1 demo_suite
 sed -n '/^init: start$/,$p' "$tmp/suite.log" > "$tmp/nokunit.log"
-expect nokunit "3 1 2" 1 demo_suite
+expect nokunit "5 1 2" 1 demo_suite
 
 # Reports that do not start a line: after a test's half-written line,
 # after the soft-lockup watchdog's prefix, and the hung-task detector.
@@ -88,11 +92,11 @@ for r in 'half a line of outputWARNING: CPU: 1 PID: 57 at mm/memory.c:1 zap_pte_
 	 'Oops - illegal instruction [#1]' \
 	 'Internal error: Oops - Undefined instruction: 0000000002000000 [#1] SMP'; do
 	{ good; echo "$r"; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/glued.log"
-	expect glued "4 1 3" 1 demo_suite
+	expect glued "6 1 3" 1 demo_suite
 done
 # The Xen hypervisor's own warnings are not the kernel's.
 { good; echo "(XEN) WARNING: SILO mode is not enabled"; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/xen.log"
-expect xen "4 0 3" 0 demo_suite
+expect xen "7 0 3" 0 demo_suite
 
 # KCSAN: a report with a function of the series (harness/series-funcs.sh)
 # in a stack fails even when listed; one in base code passes when
@@ -119,31 +123,31 @@ printf '%s\n' 'data-race in base_a / base_b -- a made-up base race -- two dashes
 	'data-race in base_c / base_d -- listed, but the series is in its stack' > "$tmp/kcsan-base.txt"
 export KCSAN_BASE=$tmp/kcsan-base.txt
 { good; kcsan base_a base_b vfs_read; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-known.log"
-expect kcsan-known "4 0 3" 0 demo_suite
+expect kcsan-known "8 0 3" 0 demo_suite
 { good; kcsan base_a base_e vfs_read; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-unknown.log"
-expect kcsan-unknown "4 1 3" 1 demo_suite
+expect kcsan-unknown "7 1 3" 1 demo_suite
 { good; kcsan base_c base_d pt_reclaim_range.constprop.0; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-ours.log"
-expect kcsan-ours "4 1 3" 1 demo_suite
+expect kcsan-ours "7 1 3" 1 demo_suite
 # Two kinds, one of them ours: one failure, the known one passes.
 { good; kcsan base_a base_b vfs_read; kcsan base_c zap_pte_range vfs_read; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-two.log"
-expect kcsan-two "4 1 3" 1 demo_suite
+expect kcsan-two "8 1 3" 1 demo_suite
 # A frame after half a line a test wrote is still a frame.
 { good; kcsan base_a base_b vfs_read | sed 's/^\[   20.000005\]  vfs_read/step 3[   20.000005]  pt_reclaim_zap_unlink/'
   echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-glued.log"
 grep -q 'step 3\[   20.000005\]  pt_reclaim_zap_unlink+' "$tmp/kcsan-glued.log" || fail "kcsan-glued: the made-up log is not what the test means"
-expect kcsan-glued "4 1 3" 1 demo_suite
+expect kcsan-glued "7 1 3" 1 demo_suite
 # A kernel whose frames cannot be resolved (VMLINUX missing), or none
 # named and no leave to match names: fails.
-VMLINUX=$tmp/no-vmlinux expect kcsan-known "4 1 3" 1 demo_suite
-VERDICT_KCSAN_NAMES=0 expect kcsan-known "4 1 3" 1 demo_suite
+VMLINUX=$tmp/no-vmlinux expect kcsan-known "7 1 3" 1 demo_suite
+VERDICT_KCSAN_NAMES=0 expect kcsan-known "7 1 3" 1 demo_suite
 # A general report next to a known KCSAN one is still a failure.
 { good; kcsan base_a base_b vfs_read; echo "BUG: Bad page map in process x"; echo "init: done: 3 runs, 0 failed, last status 4"; } > "$tmp/kcsan-other.log"
-expect kcsan-other "4 1 3" 1 demo_suite
+expect kcsan-other "7 1 3" 1 demo_suite
 unset KCSAN_BASE
 
 # CONSOLE_MUST: a line the kernel must have printed before init.
 sed '1i [    0.100000] kcsan: selftest: 3/3 tests passed' "$tmp/suite.log" > "$tmp/must.log"
-CONSOLE_MUST='kcsan: selftest: ([0-9]+)/\1 tests passed' expect must "4 0 3" 0 demo_suite
+CONSOLE_MUST='kcsan: selftest: ([0-9]+)/\1 tests passed' expect must "8 0 3" 0 demo_suite
 sed '1i [    0.100000] kcsan: selftest: 2/3 tests passed' "$tmp/suite.log" > "$tmp/mustnot.log"
-CONSOLE_MUST='kcsan: selftest: ([0-9]+)/\1 tests passed' expect mustnot "4 1 3" 1 demo_suite
+CONSOLE_MUST='kcsan: selftest: ([0-9]+)/\1 tests passed' expect mustnot "7 1 3" 1 demo_suite
 echo "$me: counts, required KUnit suites, kernel reports anywhere in a line, KCSAN's reports, hangs and silent failures judged right"
