@@ -44,16 +44,14 @@ unpack() {
 	fi
 	# The tarball BASE names, byte for byte (TARBALL_SHA256): a tarball
 	# of the same Debian version that differs is damaged or not Debian's.
-	if [ -n "${TARBALL_SHA256:-}" ]; then
-		local have
-		have=$(sha256sum < "$TARBALL" | cut -d' ' -f1)
-		if [ "$have" != "$TARBALL_SHA256" ]; then
-			[ -n "$installed" ] ||
-				die "$TARBALL has sha256 $have, BASE says $TARBALL_SHA256, and dpkg knows no $PACKAGE to tell its version; install it (apt-get install $PACKAGE)"
-			[ "$installed" != "$DEB_VERSION" ] ||
-				die "$TARBALL ($PACKAGE $installed) has sha256 $have, BASE says $TARBALL_SHA256 for that version; reinstall it (apt-get install --reinstall $PACKAGE)"
-			warn "$TARBALL is $PACKAGE $installed, not BASE's $DEB_VERSION (sha256 $have); see BASE for how to move the overlay to it"
-		fi
+	local have
+	have=$(sha256sum < "$TARBALL" | cut -d' ' -f1)
+	if [ "$have" != "$TARBALL_SHA256" ]; then
+		[ -n "$installed" ] ||
+			die "$TARBALL has sha256 $have, BASE says $TARBALL_SHA256, and dpkg knows no $PACKAGE to tell its version; install it (apt-get install $PACKAGE)"
+		[ "$installed" != "$DEB_VERSION" ] ||
+			die "$TARBALL ($PACKAGE $installed) has sha256 $have, BASE says $TARBALL_SHA256 for that version; reinstall it (apt-get install --reinstall $PACKAGE)"
+		warn "$TARBALL is $PACKAGE $installed, not BASE's $DEB_VERSION (sha256 $have); see BASE for how to move the overlay to it"
 	fi
 	info "unpacking $TARBALL into $SRC (once; about a minute)"
 	rm -rf "$SRC" "$stamp"

@@ -63,15 +63,16 @@ need_cmd() {
 }
 
 # read_base: load BASE into PACKAGE, DEB_VERSION, KERNEL_VERSION, TARBALL
-# (required) and TARBALL_SHA256 (optional: harness/base.sh checks it).
+# and TARBALL_SHA256 (harness/base.sh checks the tarball against it), each
+# required.
 BASE_FILE=${BASE_FILE:-$TOP/BASE}
 read_base() {
 	local key
 	[ -f "$BASE_FILE" ] || die "$BASE_FILE is missing; it records the base kernel"
 	# shellcheck source=/dev/null
 	. "$BASE_FILE"
-	for key in PACKAGE DEB_VERSION KERNEL_VERSION TARBALL; do
-		[ -n "${!key:-}" ] || die "$BASE_FILE: $key is not set"
+	for key in PACKAGE DEB_VERSION KERNEL_VERSION TARBALL TARBALL_SHA256; do
+		[ -n "${!key:-}" ] || die "$BASE_FILE: $key is not set (see its comments)"
 	done
 }
 
