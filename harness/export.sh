@@ -44,8 +44,11 @@ printf '%s\n' "$changed" | while IFS=$'\t' read -r status path; do
 		;;
 	M|D|T)
 		mkdir -p "$OVERLAY/$(dirname "$path")"
+		# --abbrev: the index line's abbreviation fixed (git's default
+		# grows with the object count: a fresh unpack and an old tree
+		# would write the same change differently)
 		git_src diff --cached --no-renames --no-color --no-ext-diff \
-			base -- "$path" > "$OVERLAY/$path.patch"
+			--abbrev=9 base -- "$path" > "$OVERLAY/$path.patch"
 		echo "$path.patch"
 		;;
 	*)
