@@ -32,6 +32,7 @@
 . "$(dirname "$0")/lib.sh"
 
 default_archs=$(confs_in check)
+[ -n "$default_archs" ] || die "no harness/arch conf has a RUNS line naming check"
 archs=${CHECK_ARCHES:-$default_archs}
 pass=0 fail=0 skip=0
 t0=$(date +%s)

@@ -12,7 +12,7 @@ set -eu
 # /root/.pyenv/shims: 0.9 s a start, measured 2026-12-05, against 0.08
 # s, and none of Debian's python3-* modules: no ply for
 # scripts/spdxcheck.py, no sphinx; verdict.sh alone starts kunit.py
-# twice), or a rustc (here /root/.cargo/bin: Kconfig writes its version
+# three times), or a rustc (here /root/.cargo/bin: Kconfig writes its version
 # into .config, CONFIG_RUSTC_VERSION, and so into autoconf.h, which every
 # object includes: no ccache hit between a machine with one and one
 # without).
@@ -120,6 +120,8 @@ load_arch() {
 	done
 	# shellcheck source=/dev/null
 	. "$conf"
+	# confs_in's keys, read from the file and not for the scripts
+	unset RUNS ORDER
 	for key in $ARCH_KEYS; do
 		[ "${!key+set}" = set ] || die "$conf: key $key is missing"
 	done
@@ -172,11 +174,11 @@ confs_in() {
 	local c
 	for c in "$HARNESS"/arch/*.conf; do
 		awk -v run="$1" -v name="$(basename "$c" .conf)" '
-			{ gsub(/"/, "") }
+			{ gsub(/["\047]/, "") }
 			/^RUNS=/ { n = split(substr($0, 6), r, " "); for (i = 1; i <= n; i++) if (r[i] == run) in_run = 1 }
 			/^ORDER=/ { order = substr($0, 7) + 0 }
 			END { if (in_run) print (order == "" ? 50 : order), name }' "$c"
-	done | sort -k1,1n -k2,2 | cut -d' ' -f2 | paste -sd' '
+	done | LC_ALL=C sort -k1,1n -k2,2 | cut -d' ' -f2 | paste -sd' '
 }
 
 # sparse_archs ARCH..: those whose kernel make check's lint runs sparse

@@ -6,7 +6,8 @@
 # and CHECK_KERNELS_ONLY=1: build, selftests, boot, the arch's test
 # lists, harness/verdict.sh). An entry is a harness/arch/*.conf; default
 # (MATRIX): every build-only entry (below), then every conf make check
-# does not run (harness/lib.sh confs_in), by name; now: x86_64-debug, the x86_64 test kernel with KASAN, lockdep,
+# does not run (harness/lib.sh confs_in), each by name; they are
+# x86_64-debug, the x86_64 test kernel with KASAN, lockdep,
 # DEBUG_VM and PAGE_TABLE_CHECK running the feature's tests;
 # x86_64-kcsan, the x86_64 test kernel with KCSAN running them and a
 # 2-minute torture run (15 min cold; its base-code reports against
@@ -45,7 +46,7 @@
 default_entries() {
 	local c a check
 	check=" $(confs_in check) "
-	(cd "$HARNESS/matrix" && ls -- *.build | sed 's/\.build$//')
+	(cd "$HARNESS/matrix" && LC_ALL=C ls -- *.build | sed 's/\.build$//')
 	for c in "$HARNESS"/arch/*.conf; do
 		a=$(basename "$c" .conf)
 		case $check in *" $a "*) ;; *) echo "$a" ;; esac

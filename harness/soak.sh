@@ -18,6 +18,7 @@
 secs=${SOAK_SECONDS:-600}
 case $secs in '' | *[!0-9]*) die "SOAK_SECONDS=$secs: not a number of seconds" ;; esac
 arches=${*:-${SOAK_ARCHES:-$(confs_in soak)}}
+[ -n "$arches" ] || die "no ARCH given and no harness/arch conf with a RUNS line naming soak"
 for a in $arches; do
 	[ -f "$HARNESS/arch/$a.conf" ] || die "unknown ARCH '$a'"
 done

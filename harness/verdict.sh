@@ -160,8 +160,14 @@ if grep -qa 'BUG: KCSAN: ' "$log"; then
 		awk '{ s = $1; sub(/\+.*/, "", s); sub(/\..*/, "", s); print $1, s }' "$tmp/frames" > "$tmp/where"
 		;;
 	lines)
-		"$HARNESS/series-funcs.sh" --lines | sed 's/ /:/' > "$tmp/ours" ||
+		# (its status, not a pipe's: an empty list would make every
+		# frame base code)
+		if "$HARNESS/series-funcs.sh" --lines > "$tmp/ours.raw"; then
+			sed 's/ /:/' "$tmp/ours.raw" > "$tmp/ours"
+		else
+			: > "$tmp/ours"
 			check fail "harness/series-funcs.sh --lines failed"
+		fi
 		# FRAME ADDRESS, at off and off-1, for every symbol of that name
 		awk 'NR == FNR { if ($2 ~ /^[tTwW]$/) a[$3] = a[$3] " " $1; next }
 		{
