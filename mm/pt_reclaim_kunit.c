@@ -52,11 +52,7 @@ static void pt_test_map(struct kunit *test, struct pt_test *t)
 	t->addr = ALIGN(area, PMD_SIZE);
 }
 
-/*
- * Is there a PTE table for the span at @t->addr (not a huge pmd)? Asked
- * in the test's own words rather than through pt_reclaim_pmd_is_table():
- * an oracle that shares the code under test would agree with its bugs.
- */
+/* Is there a PTE table for the span at @t->addr (not a huge pmd)? */
 static bool pt_test_has_table(struct pt_test *t)
 {
 	bool has = false;
