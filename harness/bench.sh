@@ -2,8 +2,9 @@
 # usage: harness/bench.sh [ARCH...]
 #
 # The benchmarks (tools/testing/selftests/mm/pt_reclaim_bench.c): for each
-# ARCH (default: the confs whose RUNS name bench, harness/lib.sh confs_in), build the test kernel and, for the arches in BENCH_UNPATCHED
-# (default: x86_64), the same kernel from the unpatched base with the same
+# ARCH (default: the confs whose RUNS name bench, harness/lib.sh
+# confs_in), build the test kernel and, for the arches in
+# BENCH_UNPATCHED (default: x86_64), the same kernel from the unpatched base with the same
 # .config (build/ARCH/kernel-base); then boot BENCH_BOOTS times (default
 # 3) each kernel, interleaved (patched, unpatched, patched, ...) so that a
 # slow spell of the host does not land on one kernel only, and run
