@@ -15,18 +15,18 @@
 # x86_64-nosplit, the same without split page-table locks (each about
 # 10 min cold, 2 warm); x86_64-mm-slow, the slowest base mm selftests
 # on the x86_64 test kernel (5 min); s390x-mm, the base kernel's mm
-# selftests on the s390x test kernel (6 min); s390x-debug, the s390x
+# selftests on the s390x test kernel (7 min); s390x-debug, the s390x
 # test kernel with debug.config running the feature's tests; arm64-n1,
 # the feature's tests on the arm64 kernel with QEMU's Neoverse N1 model
 # (1 min); arm64-16k and arm64-64k, the arm64 test kernel with 16 and 64
-# KiB pages running them;
+# KiB pages running them (8 min cold each);
 # x86_64-nonx, the feature's tests on the x86_64 kernel on a CPU without
 # NX (the walk's flush per PMD table's worth, as on arm64; 2 min);
 # x86_64-la57, the feature's tests on the x86_64 kernel with five-level
 # paging, and a reclaim above 2^52 (3 min);
 # x86_64-xen, the feature's tests in a Xen PV dom0 (the x86_64 kernel
-# with XEN_PV, booted under Xen 4.17 by harness/boot.sh: 9 min cold,
-# 2 warm). An entry that is a harness/matrix/NAME.build is built
+# with XEN_PV, booted under Xen 4.17 by harness/boot.sh: 9 to 13 min
+# cold, 2 warm). An entry that is a harness/matrix/NAME.build is built
 # only: the arch's defconfig with the file's CONFIG lines (each must
 # stick) and its REFUSED options asked for (each must be dropped: the
 # feature on an arch that does not select it), then make of its TARGETS (mm/ and the arch's mm code: what the
