@@ -413,7 +413,7 @@ for arch in $archs; do
 	if [ -z "${CHECK_KERNELS_ONLY:-}" ] && [ -z "$endpid" ] &&
 		[ -z "$x86_64_wanted" ] && [ -n "$lint_archs$series_wanted" ] &&
 		lint_ready "${left[@]}"; then
-		info "lint and series: started in the background (their output follows the arches)"
+		info "$(echo ${lint_archs:+lint} ${series_wanted:+series} | sed 's/ / and /'): started in the background (output after the arches')"
 		set -m
 		end_checks < /dev/null &
 		endpid=$!

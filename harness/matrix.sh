@@ -18,7 +18,7 @@
 # selftests on the s390x test kernel (7 min); s390x-debug, the s390x
 # test kernel with debug.config running the feature's tests; arm64-n1,
 # the feature's tests on the arm64 kernel with QEMU's Neoverse N1 model
-# (1 min); arm64-16k and arm64-64k, the arm64 test kernel with 16 and 64
+# (3 min); arm64-16k and arm64-64k, the arm64 test kernel with 16 and 64
 # KiB pages running them (8 min cold each);
 # x86_64-nonx, the feature's tests on the x86_64 kernel on a CPU without
 # NX (the walk's flush per PMD table's worth, as on arm64; 2 min);

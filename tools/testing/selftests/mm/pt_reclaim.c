@@ -829,7 +829,8 @@ TEST_F(reclaim, one_entry_anywhere_keeps_its_table)
  * MADV_FREE then leaves it swap-backed and MADV_PAGEOUT swaps it out
  * instead of discarding it (seen once on riscv64). The CPU is the first
  * one allowed, not sched_getcpu()'s: in a Xen PV dom0 (Xen 4.17, QEMU
- * TCG, 2 CPUs) the vDSO's sched_getcpu() answered 123.
+ * TCG, 2 CPUs, a kernel without rseq, so that glibc asks the vDSO)
+ * sched_getcpu() answered 123.
  */
 TEST_F(reclaim, zero_page_and_lazyfree_keep_tables)
 {
