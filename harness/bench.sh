@@ -3,15 +3,15 @@
 #
 # The benchmarks (tools/testing/selftests/mm/pt_reclaim_bench.c): for each
 # ARCH (default: the confs whose RUNS name bench, harness/lib.sh
-# confs_in), build the test kernel and, for the arches in
-# BENCH_UNPATCHED (default: x86_64), the same kernel from the unpatched base with the same
+# confs_in), build the test kernel and, for the arches in BENCH_UNPATCHED
+# (default: x86_64), the same kernel from the unpatched base with the same
 # .config (build/ARCH/kernel-base); then boot BENCH_BOOTS times (default
 # 3) each kernel, interleaved (patched, unpatched, patched, ...) so that a
 # slow spell of the host does not land on one kernel only, and run
 # pt_reclaim_bench BENCH_ARGS in each boot. The results, in build/bench
-# (harness/bench-report.sh): raw.csv (every measurement), results.csv
-# (min and median per figure, case and metric), results.md and
-# reclaim.svg; meta.txt says what each boot ran. The console of each boot is kept as
+# (harness/bench-report.sh): raw.csv (every measurement), results.csv (min
+# and median per figure, case and metric), results.md and reclaim.svg;
+# meta.txt says what each boot ran. The console of each boot is kept as
 # build/bench/ARCH-KERNEL-BOOT.log.
 #
 # Wall-clock time under TCG moves by tens of percent from boot to boot,

@@ -24,19 +24,19 @@
 # NX (the walk's flush per PMD table's worth, as on arm64; 2 min);
 # x86_64-la57, the feature's tests on the x86_64 kernel with five-level
 # paging, and a reclaim above 2^52 (3 min);
-# x86_64-xen, the feature's tests in a Xen PV dom0 (the x86_64 kernel
-# with XEN_PV, booted under Xen 4.17 by harness/boot.sh: 9 to 13 min
-# cold, 2 warm). An entry that is a harness/matrix/NAME.build is built
-# only: the arch's defconfig with the file's CONFIG lines (each must
-# stick) and its REFUSED options asked for (each must be dropped: the
-# feature on an arch that does not select it), then make of its TARGETS (mm/ and the arch's mm code: what the
-# series changes), and of W1 (the series' own objects) again with W=1,
-# where a warning in their sources fails; default: m68k, sparc32, i386,
-# xen-pv, x86_64 without the feature, without its MADV_DONTNEED part,
-# without THP and without SMP, arm64's defconfig with 16 and 64 KiB
-# pages (arm64-16k-defconfig, arm64-64k-defconfig) (a few minutes each
-# cold). Each entry's output goes to build/matrix/ENTRY.log; the
-# table (entry: passed, failed, skipped, minutes) with the commit, the
+# x86_64-xen, the feature's tests in a Xen PV dom0 (the x86_64 kernel with
+# XEN_PV, booted under Xen 4.17 by harness/boot.sh: 9 to 13 min cold, 2
+# warm). An entry that is a harness/matrix/NAME.build is built only: the
+# arch's defconfig with the file's CONFIG lines (each must stick) and its
+# REFUSED options asked for (each must be dropped: the feature on an arch
+# that does not select it), then make of its TARGETS (mm/ and the arch's
+# mm code: what the series changes), and of W1 (the series' own objects)
+# again with W=1, where a warning in their sources fails; default: m68k,
+# sparc32, i386, xen-pv, x86_64 without the feature, without its
+# MADV_DONTNEED part, without THP and without SMP, arm64's defconfig with
+# 16 and 64 KiB pages (arm64-16k-defconfig, arm64-64k-defconfig) (a few
+# minutes each cold). Each entry's output goes to build/matrix/ENTRY.log;
+# the table (entry: passed, failed, skipped, minutes) with the commit, the
 # kernel and the date to results/matrix/results.md. Prints "N passed, N
 # failed" over all entries last; exits 1 when any check failed.
 . "$(dirname "$0")/lib.sh"
